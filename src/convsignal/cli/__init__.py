@@ -1,0 +1,47 @@
+"""The `convsignal` command. Thin: parses options, builds Settings once, calls the layers.
+
+convsignal demo                 bundled sample exports → scored accounts (offline)
+convsignal ingest PATH...       ingest → scrub → extract → store
+convsignal metrics import CSV   quantitative measures per account
+convsignal score                ranked health scores with drivers
+convsignal db upgrade           apply schema migrations
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from convsignal.cli import db, demo, ingest, metrics, scoring
+from convsignal.cli.common import console_err
+from convsignal.errors import ConvSignalError
+
+app = typer.Typer(
+    name="convsignal",
+    help=(
+        "Turn customer conversations into PII-free, explainable customer-health scores.\n\n"
+        "Start with `convsignal demo`. Data goes to ./convsignal.db unless "
+        "CONVSIGNAL_DATABASE_URL says otherwise."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("demo")(demo.demo)
+app.command("ingest")(ingest.ingest)
+app.command("formats")(ingest.formats)
+app.command("extractors")(ingest.extractors)
+app.command("score")(scoring.score)
+app.add_typer(metrics.app, name="metrics")
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ConvSignalError as exc:
+        console_err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

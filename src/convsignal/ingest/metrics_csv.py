@@ -1,0 +1,105 @@
+"""Quantitative measures from a CSV file, one row per account and date.
+
+Required columns: `account_id`, `as_of`. Optional account attributes: `account_name`,
+`segment`. `renewal_date` becomes `days_to_renewal` relative to `as_of`. Every other column
+is a numeric measure; a blank cell means "not measured" and is skipped, never read as 0.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from convsignal.errors import IngestError
+from convsignal.ingest.text_io import read_text
+
+ATTRIBUTE_COLUMNS = {"account_id", "as_of", "account_name", "segment", "renewal_date"}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsRow:
+    account_id: str
+    as_of: datetime
+    measures: dict[str, float]
+    account_name: str | None = None
+    segment: str | None = None
+
+
+@dataclass
+class MetricsFile:
+    rows: list[MetricsRow] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+
+
+def _parse_date(value: str) -> datetime:
+    text = value.strip().replace("Z", "+00:00")
+    parsed = datetime.fromisoformat(text) if "T" in text else None
+    if parsed is None:
+        day = date.fromisoformat(text)
+        parsed = datetime(day.year, day.month, day.day)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def read_metrics_csv(path: Path) -> MetricsFile:
+    """Good rows are returned, each bad row becomes an error naming file, line and column."""
+    result = MetricsFile()
+    text = read_text(path)
+    reader = csv.DictReader(text.splitlines())
+    columns = set(reader.fieldnames or [])
+    missing = {"account_id", "as_of"} - columns
+    if missing:
+        result.errors.append(
+            IngestError(f"missing column(s): {', '.join(sorted(missing))}", path=str(path))
+        )
+        return result
+    for line, row in _rows(reader):
+        try:
+            result.rows.append(_row(row, path, line))
+        except IngestError as exc:
+            result.errors.append(exc)
+    return result
+
+
+def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    for index, row in enumerate(reader, start=2):
+        if any((value or "").strip() for value in row.values()):
+            yield index, row
+
+
+def _row(row: dict[str, str], path: Path, line: int) -> MetricsRow:
+    record = f"line {line}"
+    account_id = (row.get("account_id") or "").strip()
+    if not account_id:
+        raise IngestError("empty account_id", path=str(path), record=record)
+    try:
+        as_of = _parse_date(row["as_of"])
+    except (ValueError, TypeError, AttributeError):
+        raise IngestError("as_of is not an ISO date", path=str(path), record=record) from None
+    measures: dict[str, float] = {}
+    for column, value in row.items():
+        if column is None or column in ATTRIBUTE_COLUMNS or not (value or "").strip():
+            continue
+        try:
+            measures[column.strip()] = float(value)
+        except ValueError:
+            raise IngestError(
+                f"column {column!r} is not a number", path=str(path), record=record
+            ) from None
+    renewal = (row.get("renewal_date") or "").strip()
+    if renewal:
+        try:
+            measures["days_to_renewal"] = float((_parse_date(renewal) - as_of).days)
+        except ValueError:
+            raise IngestError(
+                "renewal_date is not an ISO date", path=str(path), record=record
+            ) from None
+    return MetricsRow(
+        account_id=account_id,
+        as_of=as_of,
+        measures=measures,
+        account_name=(row.get("account_name") or "").strip() or None,
+        segment=(row.get("segment") or "").strip() or None,
+    )

@@ -1,0 +1,1 @@
+"""Scoring: quantitative sub-score ⊕ qualitative sub-score → explained HealthScore."""

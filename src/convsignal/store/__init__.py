@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel tables, engine set-up, alembic migrations and repository functions."""

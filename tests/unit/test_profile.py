@@ -1,0 +1,206 @@
+"""Loading and validating the scoring profile: errors name the file and the field."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from convsignal.domain import ExpansionSignal, Intent, RiskFlag
+from convsignal.errors import ConvSignalError, ScoringError
+from convsignal.score.profile import DEFAULT_PROFILE_PATH, load_profile
+
+DEFAULT_TEXT = DEFAULT_PROFILE_PATH.read_text(encoding="utf-8")
+
+
+def default_data() -> dict[str, Any]:
+    data = yaml.safe_load(DEFAULT_TEXT)
+    assert isinstance(data, dict)
+    return data
+
+
+def write(tmp_path: Path, data: Any, name: str = "profile.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- the default profile
+
+
+def test_default_profile_loads_with_its_version() -> None:
+    profile = load_profile()
+    assert profile.version == "default-2026.11"
+    # full_version = version@first 8 hex digits of the SHA-256 of the file's bytes
+    digest = hashlib.sha256(DEFAULT_PROFILE_PATH.read_bytes()).hexdigest()
+    assert profile.content_hash == digest
+    assert profile.full_version == f"default-2026.11@{digest[:8]}"
+
+
+def test_default_profile_is_the_one_loaded_without_a_path() -> None:
+    assert load_profile(None) == load_profile(DEFAULT_PROFILE_PATH)
+
+
+def test_default_profile_covers_every_signal_type() -> None:
+    qualitative = load_profile().qualitative
+    assert set(qualitative.risk_flags) == set(RiskFlag)
+    assert set(qualitative.intents) == set(Intent)
+    assert set(qualitative.expansion_signals) == set(ExpansionSignal)
+
+
+def test_default_profile_gives_every_measure_a_curve() -> None:
+    quantitative = load_profile().quantitative
+    weights = quantitative.measure_weights()
+    assert set(weights) <= set(quantitative.curves)
+    assert sum(weights.values()) == pytest.approx(1.0)
+
+
+def test_a_copied_profile_loads_the_same_values(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.yaml"
+    copy.write_bytes(DEFAULT_PROFILE_PATH.read_bytes())
+    assert load_profile(copy) == load_profile()
+
+
+# ---------------------------------------------------------------- invalid profiles
+
+
+def bad_band_order(data: dict[str, Any]) -> None:
+    data["bands"]["healthy"] = 40  # below attention 50
+
+
+def equal_bands(data: dict[str, Any]) -> None:
+    data["bands"]["at_risk"] = data["bands"]["attention"]
+
+
+def unknown_risk_flag(data: dict[str, Any]) -> None:
+    data["qualitative"]["risk_flags"]["alien_abduction"] = -10
+
+
+def unknown_intent(data: dict[str, Any]) -> None:
+    data["qualitative"]["intents"]["wants_pizza"] = 3
+
+
+def measure_without_curve(data: dict[str, Any]) -> None:
+    del data["quantitative"]["curves"]["nps"]
+
+
+def one_point_curve(data: dict[str, Any]) -> None:
+    data["quantitative"]["curves"]["csat"] = [[3.5, 50]]
+
+
+def decreasing_curve_x(data: dict[str, Any]) -> None:
+    data["quantitative"]["curves"]["csat"] = [[4.5, 100], [2.5, 0]]
+
+
+def misspelt_key(data: dict[str, Any]) -> None:
+    data["qualitative"]["half_life_dayz"] = data["qualitative"].pop("half_life_days")
+
+
+def coverage_above_one(data: dict[str, Any]) -> None:
+    data["quantitative"]["min_coverage"] = 1.5
+
+
+def missing_version(data: dict[str, Any]) -> None:
+    del data["version"]
+
+
+INVALID_CASES = [
+    # (edit to the default profile, fragments the message must name)
+    (bad_band_order, ["bands", "healthy > attention > at_risk"]),
+    (equal_bands, ["bands"]),
+    (unknown_risk_flag, ["qualitative.risk_flags", "alien_abduction"]),
+    (unknown_intent, ["qualitative.intents", "wants_pizza"]),
+    (measure_without_curve, ["quantitative", "nps", "curve"]),
+    (one_point_curve, ["quantitative", "csat"]),
+    (decreasing_curve_x, ["quantitative", "csat", "increasing"]),
+    (misspelt_key, ["qualitative.half_life_dayz", "qualitative.half_life_days"]),
+    (coverage_above_one, ["quantitative.min_coverage"]),
+    (missing_version, ["version"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"), INVALID_CASES, ids=[edit.__name__ for edit, _ in INVALID_CASES]
+)
+def test_invalid_profile_names_file_and_field(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None], fragments: list[str]
+) -> None:
+    data = default_data()
+    edit(data)
+    path = write(tmp_path, data)
+    with pytest.raises(ScoringError) as raised:
+        load_profile(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: invalid scoring profile")
+    for fragment in fragments:
+        assert fragment in message
+
+
+UNREADABLE_CASES = [
+    # (file content, fragment the message must name)
+    ("version: [unclosed\nbands: {healthy: 70", "not valid YAML"),
+    ("bands:\n\t- tab indented: 1\n", "not valid YAML"),
+    ("- just\n- a list\n", "YAML mapping"),
+    ("just a string", "YAML mapping"),
+    ("", "YAML mapping"),
+]
+
+
+@pytest.mark.parametrize(("content", "fragment"), UNREADABLE_CASES)
+def test_non_profile_yaml_names_the_file(tmp_path: Path, content: str, fragment: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ScoringError) as raised:
+        load_profile(path)
+    assert str(raised.value).startswith(f"{path}: ")
+    assert fragment in str(raised.value)
+
+
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.yaml"
+    with pytest.raises(ScoringError) as raised:
+        load_profile(path)
+    assert str(raised.value).startswith(f"{path}: cannot read scoring profile")
+
+
+def test_scoring_error_is_a_convsignal_error() -> None:
+    assert issubclass(ScoringError, ConvSignalError)
+
+
+# ---------------------------------------------------------------- versioning by content
+
+
+def test_full_version_changes_when_the_content_changes(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(DEFAULT_TEXT, encoding="utf-8")
+    before = load_profile(path)
+    path.write_text(DEFAULT_TEXT.replace("positive_cap: 35", "positive_cap: 30"), "utf-8")
+    after = load_profile(path)
+    assert after.qualitative.positive_cap == 30
+    assert after.version == before.version  # the human-set version was not bumped…
+    assert after.full_version != before.full_version  # …but the stored version still differs
+
+
+def test_full_version_changes_even_for_a_comment(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_text(DEFAULT_TEXT + "# tuned by CS ops\n", encoding="utf-8")
+    assert load_profile(path).full_version != load_profile().full_version
+
+
+def test_full_version_does_not_depend_on_the_path(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(DEFAULT_TEXT, encoding="utf-8")
+    second.write_text(DEFAULT_TEXT, encoding="utf-8")
+    assert load_profile(first).full_version == load_profile(second).full_version
+
+
+def test_a_content_hash_in_the_file_is_ignored(tmp_path: Path) -> None:
+    data = default_data()
+    data["content_hash"] = "0" * 64
+    path = write(tmp_path, data)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert load_profile(path).content_hash == expected
