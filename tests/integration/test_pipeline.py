@@ -60,7 +60,10 @@ def test_ingest_stores_events_and_dead_letters_the_rest(engine: Engine, exports:
         types = {e.signal_type for e in session.exec(select(SignalEventRecord)).all()}
     assert counts["conversations"] == 2
     assert {"budget_cuts", "evaluating_alternatives", "planning_to_renew"} <= types
-    assert sorted(Path(letter.source_file).name for letter in letters) == ["broken.txt", "nohdr.txt"]
+    assert sorted(Path(letter.source_file).name for letter in letters) == [
+        "broken.txt",
+        "nohdr.txt",
+    ]
     assert all(letter.stage == "ingest" and letter.reason for letter in letters)
     assert any("line 1" in (letter.source_record or "") for letter in letters)
 
@@ -98,7 +101,8 @@ def test_a_failed_extraction_is_dead_lettered_and_retried(engine: Engine, export
         ),
     )
     first = pipeline.run([exports])
-    assert first.failed == 4 and first.processed == 0
+    assert first.failed == 4
+    assert first.processed == 0
     with session_scope(engine) as session:
         letters = session.exec(select(DeadLetter).where(DeadLetter.stage == "extract")).all()
     assert len(letters) == 2

@@ -75,4 +75,5 @@ def test_sigkill_mid_run_then_rerun(tmp_path: Path, database_url: str) -> None:
     assert _count(database_url, ConversationExtraction) == FILES
     events = _count(database_url, SignalEventRecord)
     # every conversation says the same kinds of thing: same number of events each
-    assert events % FILES == 0 and events > 0
+    assert events % FILES == 0
+    assert events > 0

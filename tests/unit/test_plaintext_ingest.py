@@ -108,9 +108,11 @@ def test_errors_name_file_and_record(
 ) -> None:
     path = tmp_path / "bad.txt"
     path.write_text(content)
-    error = read_one(path) if content.startswith("---") else list(read_paths([path], IngestOptions()))
+    error = (
+        read_one(path) if content.startswith("---") else list(read_paths([path], IngestOptions()))
+    )
     if isinstance(error, list):  # a file without a header is not recognised as plaintext
-        error = list(read_paths([path], IngestOptions(), format_name="plaintext"))[0]
+        error = next(iter(read_paths([path], IngestOptions(), format_name="plaintext")))
     assert isinstance(error, IngestError)
     assert message in str(error)
     assert error.path == str(path)
@@ -122,7 +124,8 @@ def test_error_messages_never_quote_the_content(tmp_path: Path) -> None:
     path.write_text("---\naccount: [SECRET-NAME Jane Roe\n---\nA: b\n")
     error = read_one(path)
     assert isinstance(error, IngestError)
-    assert "SECRET" not in str(error) and "Jane" not in str(error)
+    assert "SECRET" not in str(error)
+    assert "Jane" not in str(error)
 
 
 @pytest.mark.parametrize(
@@ -148,6 +151,7 @@ def test_unknown_file_in_a_folder_is_reported_not_dropped(tmp_path: Path) -> Non
 
 def test_missing_path_and_unknown_format(tmp_path: Path) -> None:
     (missing,) = read_paths([tmp_path / "nope.txt"], IngestOptions())
-    assert isinstance(missing, IngestError) and "no such file" in str(missing)
+    assert isinstance(missing, IngestError)
+    assert "no such file" in str(missing)
     with pytest.raises(IngestError, match="known formats: plaintext"):
         list(read_paths([tmp_path], IngestOptions(), format_name="gong"))

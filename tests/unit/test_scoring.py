@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -39,7 +40,7 @@ from convsignal.score.quantitative import (
 )
 
 AS_OF = datetime(2026, 11, 24, tzinfo=UTC)
-PROFILE = load_profile()
+PROFILE = load_profile(Path(__file__).with_name("scoring_profile.yaml"))
 QUANT = PROFILE.quantitative
 QUAL = PROFILE.qualitative
 RISK, INTENT = SignalKind.RISK_FLAG, SignalKind.INTENT

@@ -55,23 +55,14 @@ def compute(
         return score_all(session, profile, as_of, save=save)
 
 
-def driver_text(driver: Driver) -> str:
-    return f"{driver.name} {driver.points:+.1f}"
-
-
 def render_table(scored: list[ScoredAccount], *, top_drivers: int) -> None:
     table = Table(title="Customer health, worst first", title_justify="left")
-    for column in ("#", "account", "score", "band", "Δ", "quant", "qual", "conf", "top drivers"):
-        table.add_column(
-            column,
-            justify="right" if column in {"#", "score", "Δ", "quant", "qual", "conf"} else "left",
-        )
+    numeric = {"#", "score", "Δ", "quant", "qual", "conf"}
+    for column in ("#", "account", "score", "band", "Δ", "quant", "qual", "conf", "why"):
+        table.add_column(column, justify="right" if column in numeric else "left")
     for rank, item in enumerate(scored, start=1):
         health = item.score
         style = BAND_STYLE[health.band]
-        drivers = ", ".join(driver_text(d) for d in health.drivers[:top_drivers])
-        if health.score is None:
-            drivers = "; ".join(health.flags[-2:])
         table.add_row(
             str(rank),
             item.account_name or health.account_id,
@@ -81,9 +72,27 @@ def render_table(scored: list[ScoredAccount], *, top_drivers: int) -> None:
             _num(health.quantitative),
             _num(health.qualitative),
             f"{health.confidence:.2f}",
-            drivers,
+            explain(health.drivers, health.flags, health.score is None, top_drivers),
         )
     console.print(table)
+
+
+def explain(drivers: tuple[Driver, ...], flags: tuple[str, ...], unscored: bool, top: int) -> str:
+    """The biggest pulls down (▼) and up (▲); for an unscored account, why it is unscored."""
+    if unscored:
+        return "; ".join(flags)
+    totals: dict[str, float] = {}
+    for driver in drivers:  # several events of one type read as one line
+        name = driver.name.split(":", 1)[-1]
+        totals[name] = totals.get(name, 0.0) + driver.points
+    down = sorted((item for item in totals.items() if item[1] < 0), key=lambda i: i[1])[:top]
+    up = sorted((item for item in totals.items() if item[1] > 0), key=lambda i: -i[1])[:top]
+    parts = []
+    if down:
+        parts.append("[red]▼[/] " + ", ".join(f"{n} {p:+.1f}" for n, p in down))
+    if up:
+        parts.append("[green]▲[/] " + ", ".join(f"{n} {p:+.1f}" for n, p in up))
+    return "  ".join(parts)
 
 
 def _num(value: float | None) -> str:

@@ -74,11 +74,14 @@ def quantitative_subscore(
             present[measure] = (measures[measure][0], weight)
     coverage = sum(weight for _, weight in present.values())
     flags = [f"stale measure left out: {m}" for m in stale]
+    if not present or coverage < profile.min_coverage - COVERAGE_TOLERANCE:
+        flags.append(
+            f"quantitative coverage {coverage:.0%} below {profile.min_coverage:.0%}"
+            + (f" (not measured: {', '.join(missing)})" if missing else "")
+        )
+        return QuantitativeResult(None, coverage, (), tuple(missing), tuple(stale), tuple(flags))
     if missing:
         flags.append(f"not measured, weight re-normalised: {', '.join(missing)}")
-    if not present or coverage < profile.min_coverage - COVERAGE_TOLERANCE:
-        flags.append(f"quantitative coverage {coverage:.0%} below {profile.min_coverage:.0%}")
-        return QuantitativeResult(None, coverage, (), tuple(missing), tuple(stale), tuple(flags))
     scored = tuple(
         MeasureScore(
             measure=measure,
