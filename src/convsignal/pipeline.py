@@ -194,7 +194,7 @@ class Pipeline:
         summary.failed += 1
         where = f"{file}:{record}" if record else file
         summary.failures.append(Failure(where, stage, reason))
-        log.warning("dead letter at %s stage for %s: %s", stage, where, type(exc).__name__)
+        log.info("dead letter at %s stage for %s: %s", stage, where, type(exc).__name__)
         with session_scope(self._engine) as session:
             repository.add_dead_letter(
                 session,

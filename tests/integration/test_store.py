@@ -115,3 +115,15 @@ def test_metrics_upsert_replaces_and_latest_respects_as_of(engine: Engine) -> No
         assert repository.latest_metrics(session, "acme", late)["nps"] == (40.0, late)
         assert repository.latest_metrics(session, "acme", early)["nps"] == (10.0, early)
         assert repository.count_rows(session)["metric_snapshots"] == 2
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    """A model change without a migration fails here, on SQLite and on PostgreSQL."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
