@@ -179,3 +179,15 @@ def test_errors_reach_the_user_as_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: --as-of 'x' is not an ISO date")
     assert "Traceback" not in result.stderr
+
+
+def test_demo_never_replaces_a_file_that_is_not_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    precious = tmp_path / "thesis.db"
+    precious.write_text("years of work")
+    result = runner.invoke(app, ["demo", "--database", str(precious)])
+    assert result.exit_code != 0
+    assert "not a convsignal database" in str(result.exception)
+    assert precious.read_text() == "years of work"

@@ -18,6 +18,7 @@ from convsignal.demo import (
     DEMO_VENDOR,
     METRICS_CSV,
 )
+from convsignal.errors import ConfigError
 from convsignal.extract.registry import resolve
 from convsignal.pipeline import import_metrics
 from convsignal.score.profile import load_profile
@@ -34,8 +35,7 @@ def demo(
     Runs offline with the lexicon baseline extractor into a fresh SQLite file, then prints
     the accounts ranked worst first with bands and top drivers.
     """
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    _replace_demo_database(database)
     base = settings()
     config = Settings(
         database_url=f"sqlite:///{database}",
@@ -62,3 +62,30 @@ def demo(
     baseline_notice(extractor)
     if summary.failed or metrics.errors:
         raise typer.Exit(1)
+
+
+def _replace_demo_database(database: Path) -> None:
+    """Remove an earlier demo database, but never a file that is not a convsignal database."""
+    if database.exists():
+        with database.open("rb") as handle:
+            is_sqlite = handle.read(16) == b"SQLite format 3\x00"
+        if not is_sqlite or not _has_convsignal_tables(database):
+            raise ConfigError(
+                f"{database} exists and is not a convsignal database; "
+                "choose another file with --database"
+            )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def _has_convsignal_tables(database: Path) -> bool:
+    import sqlite3
+
+    connection = sqlite3.connect(database)
+    try:
+        rows = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='conversations'"
+        ).fetchall()
+    finally:
+        connection.close()
+    return bool(rows)
