@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck format clean
+.PHONY: demo test lint typecheck eval bench format clean
 
 $(STAMP): pyproject.toml requirements-spacy-model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+eval: $(STAMP)
+	$(BIN)/convsignal eval pii
+
+# Benchmarks print ratios measured side by side in one run; the machines are shared and noisy.
+bench: $(STAMP)
+	$(BIN)/python eval/bench_llm.py
+	$(BIN)/python eval/pii/benchmark.py
+	$(BIN)/python eval/bench_ingest.py --mbox-mb 20 --gong-calls 2000
+	$(BIN)/python eval/bench_scoring.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests eval

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///convsignal.db"
@@ -72,6 +72,25 @@ class Settings(BaseSettings):
     )
     profile_path: Path | None = Field(default=None, description="scoring profile YAML")
     log_level: str = "WARNING"
+
+    # LLM extraction. Keys keep the SDKs' own variable names.
+    anthropic_api_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "CONVSIGNAL_ANTHROPIC_API_KEY"),
+    )
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "CONVSIGNAL_OPENAI_API_KEY")
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="API base URL (a gateway, or vLLM/Ollama for openai-compatible)"
+    )
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="per request")
+    llm_concurrency: int = Field(default=8, ge=1, le=256, description="requests in flight")
+    llm_requests_per_minute: float | None = Field(default=None, gt=0)
+    llm_tokens_per_minute: float | None = Field(default=None, gt=0)
+    llm_max_tokens: int = Field(default=2048, ge=256)
+    llm_validation_retries: int = Field(default=2, ge=0, le=5, description="re-asks on bad JSON")
+    llm_mode: str = Field(default="tools", description="openai: tools or json_schema")
 
     @property
     def effective_allow_list(self) -> tuple[str, ...]:

@@ -115,10 +115,15 @@ class Participant:
 
 @dataclass(frozen=True, slots=True)
 class Turn:
+    """One utterance or message. `internal`: a note the customer never saw (Zendesk private
+    comment, Intercom note, Freshdesk private note); not part of `content_hash`, so data
+    ingested before the field existed keeps its hash."""
+
     speaker: str
     text: str
     role: Role = Role.UNKNOWN
     start_seconds: float | None = None
+    internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +139,9 @@ class Conversation:
     locator: SourceLocator
     subject: str | None = None
     account_name: str | None = None
+    # The export's own account/org ids ("zendesk:360012345", "salesforce:0015g00000AbC"),
+    # used to map the conversation to an account; not part of `content_hash`.
+    org_ids: tuple[str, ...] = ()
 
     @property
     def content_hash(self) -> str:
@@ -158,6 +166,7 @@ class ScrubbedTurn:
     text: str
     role: Role = Role.UNKNOWN
     start_seconds: float | None = None
+    internal: bool = False  # see Turn.internal
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,10 +207,31 @@ class ExtractedSignal:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Tokens billed for one conversation, summed over every attempt (retries included)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    requests: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.requests + other.requests,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ExtractionResult:
     extractor_id: str
     prompt_version: str
     signals: tuple[ExtractedSignal, ...]
+    usage: TokenUsage | None = None  # None for extractors that bill nothing (lexicon)
 
 
 @dataclass(frozen=True, slots=True)

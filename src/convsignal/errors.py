@@ -37,9 +37,20 @@ class ScrubError(ConvSignalError):
 
 
 class ExtractionError(ConvSignalError):
-    def __init__(self, message: str, *, provider: str, original: BaseException | None = None):
+    """`fatal`: every further call would fail the same way (bad key, unknown model), so the
+    run stops instead of dead-lettering every item."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        original: BaseException | None = None,
+        fatal: bool = False,
+    ) -> None:
         self.provider = provider
         self.original = original
+        self.fatal = fatal
         super().__init__(f"{provider}: {message}")
 
 

@@ -8,18 +8,22 @@ leaves only whole transactions behind, so running it again finishes the rest.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from convsignal.domain import Conversation, ExtractionResult, ScrubbedConversation
-from convsignal.errors import ConvSignalError, IngestError
-from convsignal.extract.base import Extractor
-from convsignal.ingest import IngestOptions, read_paths
+from convsignal.domain import Conversation, ExtractionResult, ScrubbedConversation, TokenUsage
+from convsignal.errors import ConvSignalError, ExtractionError, IngestError, StoreError
+from convsignal.extract.base import AsyncExtractor, Extractor
+from convsignal.extract.pricing import PriceTable, load_prices
+from convsignal.extract.runner import extract_many
+from convsignal.ingest import IngestOptions, UnmappedConversation, read_paths, retry_key
 from convsignal.scrub import Scrubber
 from convsignal.store import repository
 from convsignal.store.engine import session_scope
@@ -32,6 +36,7 @@ class Failure:
     where: str
     stage: str
     reason: str
+    file: str = ""
 
 
 @dataclass
@@ -46,6 +51,9 @@ class RunSummary:
     pii_redacted_in_output: int = 0
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    cost_usd: float = 0.0
+    unpriced: bool = False  # the model is not in the price table
 
 
 def safe_reason(exc: BaseException) -> str:
@@ -77,16 +85,29 @@ class Pipeline:
         extractor: Extractor,
         scrubber_factory: Callable[[], Scrubber],
         options: IngestOptions | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self._engine = engine
         self._extractor = extractor
         self._scrubber_factory = scrubber_factory
         self._scrubber: Scrubber | None = None
         self._options = options or IngestOptions()
+        self._prices = prices or load_prices()
+        self._store_lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def options(self) -> IngestOptions:
+        return self._options
+
+    def is_done(self, conversation: Conversation) -> bool:
+        return self._is_done(conversation)
+
+    def rescanned(self, result: ExtractionResult) -> tuple[ExtractionResult, int]:
+        return self._rescanned(result)
 
     @property
     def scrubber(self) -> Scrubber:
@@ -108,14 +129,18 @@ class Pipeline:
             assert run.id is not None
         summary = RunSummary(run.id, extractor.extractor_id, extractor.prompt_version)
         status = "failed"
+        items = self._resolving_remapped(read_paths(paths, self._options, format_name=format_name))
         try:
-            for item in read_paths(paths, self._options, format_name=format_name):
-                if isinstance(item, IngestError):
-                    self._dead_letter(summary, "ingest", item, item.path, item.record, None)
-                else:
-                    self._process(summary, item)
-                if on_item is not None:
-                    on_item()
+            if isinstance(extractor, AsyncExtractor):
+                asyncio.run(self._run_async(items, summary, extractor, on_item))
+            else:
+                for item in items:
+                    if isinstance(item, IngestError):
+                        self._dead_letter(summary, "ingest", item, item.path, item.record, None)
+                    else:
+                        self._process(summary, item)
+                    if on_item is not None:
+                        on_item()
             status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -130,6 +155,8 @@ class Pipeline:
                     skipped=summary.skipped,
                     failed=summary.failed,
                     status=status,
+                    usage=summary.usage,
+                    cost_usd=summary.cost_usd,
                 )
             log.info(
                 "run %s %s: processed=%d skipped=%d failed=%d events=%d",
@@ -138,41 +165,138 @@ class Pipeline:
             )  # fmt: skip
         return summary
 
-    def _process(self, summary: RunSummary, conversation: Conversation) -> None:
+    def _resolving_remapped(
+        self, items: Iterator[Conversation | IngestError]
+    ) -> Iterator[Conversation | IngestError]:
+        """A conversation that maps to an account now resolves its earlier "unmapped" dead
+        letter (keyed by its account-free hash, `retry_key`)."""
+        for item in items:
+            if not isinstance(item, IngestError):
+                with self._store_lock, session_scope(self._engine) as session:
+                    repository.resolve_dead_letters(session, retry_key(item))
+            yield item
+
+    def _is_done(self, conversation: Conversation) -> bool:
         extractor = self._extractor
-        content_hash = conversation.content_hash
-        locator = conversation.locator
         with session_scope(self._engine) as session:
-            done = repository.is_extracted(
-                session, content_hash, extractor.extractor_id, extractor.prompt_version
+            return repository.is_extracted(
+                session,
+                conversation.content_hash,
+                extractor.extractor_id,
+                extractor.prompt_version,
             )
-        if done:
+
+    def _process(self, summary: RunSummary, conversation: Conversation) -> None:
+        if self._is_done(conversation):
             summary.skipped += 1
             return
+        content_hash = conversation.content_hash
+        locator = conversation.locator
         stage = "scrub"
         try:
             scrubbed = self.scrubber.scrub(conversation)
             del conversation  # raw text goes no further than this line
             stage = "extract"
-            result, redacted = self._extract_checked(scrubbed)
+            result = self._extractor.extract(scrubbed)
             stage = "store"
-            with session_scope(self._engine) as session:
-                repository.ensure_account(session, scrubbed.account_id, name=scrubbed.account_name)
-                summary.events += repository.save_extraction(
-                    session, scrubbed, result, run_id=summary.run_id,
-                    pii_redacted_in_output=redacted,
-                )  # fmt: skip
-                repository.resolve_dead_letters(session, content_hash)
+            self._store(summary, scrubbed, result)
         except Exception as exc:
+            if isinstance(exc, ExtractionError) and exc.fatal:
+                raise
             self._dead_letter(summary, stage, exc, locator.file, locator.record, content_hash)
-            return
+
+    def _store(
+        self, summary: RunSummary, scrubbed: ScrubbedConversation, result: ExtractionResult
+    ) -> None:
+        """Re-scan the extractor's strings for PII, price the call, store it all at once.
+
+        Serialised: LLM results arrive on several worker threads."""
+        with self._store_lock:
+            self._store_locked(summary, scrubbed, result)
+
+    def _store_locked(
+        self, summary: RunSummary, scrubbed: ScrubbedConversation, result: ExtractionResult
+    ) -> None:
+        result, redacted = self._rescanned(result)
+        usage = result.usage or TokenUsage()
+        cost = self._prices.cost(result.extractor_id, usage) if result.usage else 0.0
+        with session_scope(self._engine) as session:
+            repository.ensure_account(session, scrubbed.account_id, name=scrubbed.account_name)
+            summary.events += repository.save_extraction(
+                session, scrubbed, result, run_id=summary.run_id,
+                pii_redacted_in_output=redacted, cost_usd=cost or 0.0,
+            )  # fmt: skip
+            repository.resolve_dead_letters(session, scrubbed.content_hash)
         summary.processed += 1
         summary.pii_redacted_in_output += redacted
-        log.debug("stored %s (%s)", content_hash[:12], locator.file)
+        summary.usage += usage
+        summary.cost_usd += cost or 0.0
+        summary.unpriced = summary.unpriced or cost is None
+        log.debug("stored %s (%s)", scrubbed.content_hash[:12], scrubbed.locator.file)
 
-    def _extract_checked(self, scrubbed: ScrubbedConversation) -> tuple[ExtractionResult, int]:
-        """Extract, then re-scan every string the extractor returned before it is stored."""
-        result = self._extractor.extract(scrubbed)
+    async def _run_async(
+        self,
+        items: Iterator[Conversation | IngestError],
+        summary: RunSummary,
+        extractor: AsyncExtractor,
+        on_item: Callable[[], None] | None,
+    ) -> None:
+        """LLM extraction with bounded concurrency (`extract.runner`). Reading and scrubbing
+        run in a worker thread so responses keep flowing; each result is stored as soon as it
+        arrives."""
+
+        def tick() -> None:
+            if on_item is not None:
+                on_item()
+
+        async def scrubbed_conversations() -> AsyncIterator[ScrubbedConversation]:
+            while True:
+                item = await asyncio.to_thread(next, items, None)
+                if item is None:
+                    return
+                if isinstance(item, IngestError):
+                    self._dead_letter(summary, "ingest", item, item.path, item.record, None)
+                elif await asyncio.to_thread(self._is_done, item):
+                    summary.skipped += 1
+                else:
+                    scrubbed = await asyncio.to_thread(self._scrub_or_dead_letter, summary, item)
+                    if scrubbed is not None:
+                        yield scrubbed
+                        continue  # ticked when its result is handled
+                tick()
+
+        async def handle(
+            scrubbed: ScrubbedConversation, outcome: ExtractionResult | Exception
+        ) -> None:
+            try:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                await asyncio.to_thread(self._store, summary, scrubbed, outcome)
+            except Exception as exc:
+                locator = scrubbed.locator
+                stage = "store" if isinstance(exc, StoreError) else "extract"
+                self._dead_letter(
+                    summary, stage, exc, locator.file, locator.record, scrubbed.content_hash
+                )
+            finally:
+                tick()
+
+        await extract_many(extractor, scrubbed_conversations(), handle)
+
+    def _scrub_or_dead_letter(
+        self, summary: RunSummary, conversation: Conversation
+    ) -> ScrubbedConversation | None:
+        locator = conversation.locator
+        try:
+            return self.scrubber.scrub(conversation)
+        except Exception as exc:
+            self._dead_letter(
+                summary, "scrub", exc, locator.file, locator.record, conversation.content_hash
+            )
+            return None
+
+    def _rescanned(self, result: ExtractionResult) -> tuple[ExtractionResult, int]:
+        """Every string an extractor returned is scanned for PII again before storage."""
         redacted = 0
         signals = []
         for signal in result.signals:
@@ -190,10 +314,12 @@ class Pipeline:
         record: str | None,
         content_hash: str | None,
     ) -> None:
+        if isinstance(exc, UnmappedConversation):  # read fine, but maps to no account
+            stage, content_hash = "unmapped", exc.content_hash
         reason = safe_reason(exc)
         summary.failed += 1
         where = f"{file}:{record}" if record else file
-        summary.failures.append(Failure(where, stage, reason))
+        summary.failures.append(Failure(where, stage, reason, file))
         log.info("dead letter at %s stage for %s: %s", stage, where, type(exc).__name__)
         with session_scope(self._engine) as session:
             repository.add_dead_letter(
@@ -236,3 +362,20 @@ def import_metrics(engine: Engine, path: Path) -> MetricsImport:
             )
     accounts = len({row.account_id for row in parsed.rows})
     return MetricsImport(len(parsed.rows), values, accounts, parsed.errors)
+
+
+def retry_failed(pipeline: Pipeline, *, on_item: Callable[[], None] | None = None) -> RunSummary:
+    """Run again over the files behind open dead letters (raw text is never kept, so the
+    source files are read again). Items that now succeed resolve their letters; files that
+    now read cleanly resolve their ingest-stage letters."""
+    with session_scope(pipeline.engine) as session:
+        letters = repository.open_dead_letters(session)
+        files = sorted({letter.source_file for letter in letters})
+    paths = [Path(f) for f in files if f != "-"]
+    summary = pipeline.run(paths, on_item=on_item)
+    failed_now = {failure.file for failure in summary.failures}
+    with session_scope(pipeline.engine) as session:
+        for file in files:
+            if file not in failed_now:
+                repository.resolve_ingest_letters(session, file, except_run=summary.run_id)
+    return summary

@@ -105,7 +105,7 @@ def test_unknown_extractor_lists_the_known_ones(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert isinstance(result.exception, Exception)
-    assert "known: lexicon" in str(result.exception)
+    assert "known: anthropic, lexicon, openai, openai-compatible" in str(result.exception)
 
 
 def test_metrics_import_keeps_good_rows_and_names_bad_ones(tmp_path: Path) -> None:

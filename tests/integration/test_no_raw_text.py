@@ -31,6 +31,13 @@ PII_CANARIES = [
     "+1 415 555 0199",
     "4111 1111 1111 1111",
     "marisol.okonkwo-vance@canarymail.example",
+    "+44 20 7946 0321",  # international phone
+    "DE89 3704 0044 0532 0130 00",  # IBAN
+    "536-22-8726",  # US SSN
+    "1187 Quillfeather Lane",  # street address
+    "1987-03-14",  # date of birth
+    "linkedin.com/in/thaddeus-pemberwick",  # URL with a personal path
+    "203.0.113.77",  # IP address
 ]
 SENTENCE_CANARIES = [
     "The amber heron inspects every ledger at midnight",
@@ -71,6 +78,10 @@ def seed(folder: Path) -> None:
             f"Quillon Brackenridge: {SENTENCE_CANARIES[2]}; write to "
             "marisol.okonkwo-vance@canarymail.example or quillon.b@zephyrcanary.example.",
             "Ysolde Farrowmere: Thanks Quillon, Ysolde here, we will fix it.",
+            "Quillon Brackenridge: Refund to IBAN DE89 3704 0044 0532 0130 00, or call "
+            "+44 20 7946 0321. Ship the token to 1187 Quillfeather Lane, Springfield, IL 62704.",
+            "Quillon Brackenridge: An agent pasted SSN 536-22-8726 and date of birth "
+            "1987-03-14 from linkedin.com/in/thaddeus-pemberwick; login came from 203.0.113.77.",
         ],
     )
     (folder / "metrics.csv").write_text(

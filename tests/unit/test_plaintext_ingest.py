@@ -153,5 +153,5 @@ def test_missing_path_and_unknown_format(tmp_path: Path) -> None:
     (missing,) = read_paths([tmp_path / "nope.txt"], IngestOptions())
     assert isinstance(missing, IngestError)
     assert "no such file" in str(missing)
-    with pytest.raises(IngestError, match="known formats: plaintext"):
-        list(read_paths([tmp_path], IngestOptions(), format_name="gong"))
+    with pytest.raises(IngestError, match=r"known formats: .*plaintext"):
+        list(read_paths([tmp_path], IngestOptions(), format_name="fax"))

@@ -4,6 +4,8 @@ convsignal demo                 bundled sample exports → scored accounts (offl
 convsignal ingest PATH...       ingest → scrub → extract → store
 convsignal metrics import CSV   quantitative measures per account
 convsignal score                ranked health scores with drivers
+convsignal profile show|validate the scoring profile
+convsignal override set|clear|list   a CSM's score override, with reason and expiry
 convsignal db upgrade           apply schema migrations
 """
 
@@ -14,7 +16,9 @@ import sys
 
 import typer
 
-from convsignal.cli import db, demo, ingest, metrics, scoring
+from convsignal.cli import db, demo, evaluate, extract, ingest, metrics, scoring
+from convsignal.cli import override as override_cli
+from convsignal.cli import profile as profile_cli
 from convsignal.cli.common import console_err
 from convsignal.errors import ConvSignalError
 
@@ -31,11 +35,15 @@ app = typer.Typer(
 )
 app.command("demo")(demo.demo)
 app.command("ingest")(ingest.ingest)
+app.command("extract")(extract.extract)
 app.command("formats")(ingest.formats)
 app.command("extractors")(ingest.extractors)
 app.command("score")(scoring.score)
 app.add_typer(metrics.app, name="metrics")
 app.add_typer(db.app, name="db")
+app.add_typer(evaluate.app, name="eval")
+app.add_typer(profile_cli.app, name="profile")
+app.add_typer(override_cli.app, name="override")
 
 
 def main() -> None:
@@ -43,5 +51,5 @@ def main() -> None:
     try:
         app()
     except ConvSignalError as exc:
-        console_err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -25,9 +25,12 @@ console = Console(width=_width())
 console_err = Console(stderr=True, width=_width())
 
 
-def settings(database_url: str | None = None) -> Settings:
-    overrides = {"database_url": database_url} if database_url else {}
-    return Settings(**overrides)  # type: ignore[arg-type]
+def settings(database_url: str | None = None, **overrides: object) -> Settings:
+    """Settings from the environment, with the command line's non-empty options on top."""
+    values = {key: value for key, value in overrides.items() if value is not None}
+    if database_url:
+        values["database_url"] = database_url
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""`convsignal score`: ranked, explained health scores."""
+"""`convsignal score`: ranked, explained health scores, with trends, overrides and triggers."""
 
 from __future__ import annotations
 
@@ -57,24 +57,65 @@ def compute(
 
 def render_table(scored: list[ScoredAccount], *, top_drivers: int) -> None:
     table = Table(title="Customer health, worst first", title_justify="left")
-    numeric = {"#", "score", "Δ", "quant", "qual", "conf"}
-    for column in ("#", "account", "score", "band", "Δ", "quant", "qual", "conf", "why"):
+    numeric = {"#", "score", "Δ", "Δ30", "quant", "qual", "conf", "exp"}
+    columns = ["#", "account", "score", "band", "Δ", "Δ30", "quant", "qual", "conf", "exp"]
+    overridden = any(item.override for item in scored)
+    columns += ["override", "why"] if overridden else ["why"]
+    for column in columns:
         table.add_column(column, justify="right" if column in numeric else "left")
     for rank, item in enumerate(scored, start=1):
         health = item.score
         style = BAND_STYLE[health.band]
-        table.add_row(
+        row = [
             str(rank),
             item.account_name or health.account_id,
             _num(health.score),
             f"[{style}]{health.band.value}[/]",
-            f"{item.trend:+.1f}" if item.trend is not None else "",
+            _signed(item.trend),
+            _signed(item.trend_30d),
             _num(health.quantitative),
             _num(health.qualitative),
             f"{health.confidence:.2f}",
-            explain(health.drivers, health.flags, health.score is None, top_drivers),
-        )
+            _num(item.expansion.score) + (" ★" if item.expansion.ready else ""),
+        ]
+        if overridden:
+            row.append(_override_cell(item))
+        row.append(explain(health.drivers, health.flags, health.score is None, top_drivers))
+        table.add_row(*row)
     console.print(table)
+    render_triggers(scored)
+
+
+def _override_cell(item: ScoredAccount) -> str:
+    override = item.override
+    if override is None:
+        return ""
+    style = BAND_STYLE[override.band]
+    return (
+        f"{override.score:.0f} [{style}]{override.band.value}[/] "
+        f"by {override.author} until {override.expires_at:%Y-%m-%d}"
+    )
+
+
+def render_triggers(scored: list[ScoredAccount], *, limit: int = 20) -> None:
+    fired = [(item, trigger) for item in scored for trigger in item.triggers]
+    if not fired:
+        return
+    console.print(f"playbook triggers: {len(fired)}", style="bold")
+    for item, trigger in fired[:limit]:
+        detail = ", ".join(
+            f"{key} {value:.1f}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in trigger.detail.items()
+        )
+        console.print(
+            f"  {item.score.account_id}: {trigger.kind.value} ({detail})", highlight=False
+        )
+    if len(fired) > limit:
+        console.print(f"  … and {len(fired) - limit} more (--format json lists all)")
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.1f}"
 
 
 def explain(drivers: tuple[Driver, ...], flags: tuple[str, ...], unscored: bool, top: int) -> str:
@@ -100,19 +141,36 @@ def _num(value: float | None) -> str:
 
 
 def as_json(scored: list[ScoredAccount]) -> list[dict[str, Any]]:
+    """`score` is always the computed score; `effective_*` is what is in force (override)."""
     out = []
     for item in scored:
         data = asdict(item.score)
         data["as_of"] = item.score.as_of.isoformat()
         data["account_name"] = item.account_name
+        data["segment"] = item.segment
         data["trend"] = item.trend
+        data["trend_30d"] = item.trend_30d
+        data["expansion"] = asdict(item.expansion)
+        data["override"] = None
+        if item.override is not None:
+            data["override"] = asdict(item.override)
+            data["override"]["created_at"] = item.override.created_at.isoformat()
+            data["override"]["expires_at"] = item.override.expires_at.isoformat()
+        data["effective_score"] = item.effective_score
+        data["effective_band"] = item.effective_band.value
+        data["triggers"] = [{"kind": t.kind.value, "detail": t.detail} for t in item.triggers]
         out.append(data)
     return out
 
 
 def score(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Score from data up to this date (default: now).")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Point in time: use only data dated up to this ISO date (a bare date means "
+            "its end). Default: now.",
+        ),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table or json.")
@@ -121,7 +179,10 @@ def score(
         Path | None, typer.Option("--profile", help="Scoring profile YAML (default: built-in).")
     ] = None,
     top_drivers: Annotated[int, typer.Option(help="Drivers shown per account.")] = 3,
-    save: Annotated[bool, typer.Option(help="Keep a score snapshot per account.")] = True,
+    save: Annotated[
+        bool,
+        typer.Option(help="Keep a snapshot per account and the playbook triggers of this run."),
+    ] = True,
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="Overrides CONVSIGNAL_DATABASE_URL.")
     ] = None,
@@ -130,7 +191,17 @@ def score(
 
     Worst first. An account without enough metrics or conversations is shown as
     insufficient_signal, never as healthy. Each score lists its drivers: signed points that
-    add up to the score from a neutral 50.
+    add up to the score from a neutral 50 (`why` shows the biggest).
+
+    Columns: Δ = change vs. the previous snapshot, Δ30 = vs. the snapshot about 30 days
+    ago, exp = expansion readiness 0..100 (★ = expansion ready), override = a CSM's score
+    in force (see `convsignal override --help`); the computed score is always shown too.
+
+    Each run stores a snapshot per account and the playbook triggers it raised (band
+    changed, score drop in 30 days, at risk for 30 days, expansion ready, low NPS with a
+    falling score); they are printed below the table. Example:
+
+        convsignal score --as-of 2026-10-31 --no-save --format json
     """
     config = settings(database_url)
     profile = load_profile(profile_path or config.profile_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from convsignal.domain import ExtractionResult, ScrubbedConversation
 
@@ -25,3 +25,21 @@ class Extractor(Protocol):
     def is_llm(self) -> bool: ...
 
     def extract(self, conversation: ScrubbedConversation) -> ExtractionResult: ...
+
+
+@runtime_checkable
+class AsyncExtractor(Protocol):
+    """An extractor that calls a remote model: many conversations in flight at once."""
+
+    @property
+    def extractor_id(self) -> str: ...
+
+    @property
+    def prompt_version(self) -> str: ...
+
+    @property
+    def concurrency(self) -> int: ...
+
+    async def aextract(self, conversation: ScrubbedConversation) -> ExtractionResult: ...
+
+    async def aclose(self) -> None: ...

@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from convsignal.domain import Channel, Conversation, Participant, Role, SourceLocator, Turn
+from convsignal.domain import Conversation, Participant, Role, SourceLocator, Turn
 from convsignal.errors import IngestError
+from convsignal.ingest.header import (
+    load_yaml,
+    parse_channel,
+    parse_participants,
+    parse_time,
+    sidecar_for,
+)
 from convsignal.ingest.options import IngestOptions
 from convsignal.ingest.text_io import read_text
 
@@ -39,14 +43,6 @@ _TURN_RE = re.compile(
     r"(?P<speaker>[^:\[\]\n]{1,80}?)\s*:\s+(?P<text>\S.*)$"
 )
 _NAME_LIKE = re.compile(r"^[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3}$")
-
-
-def sidecar_for(path: Path) -> Path | None:
-    for suffix in (".meta.yaml", ".meta.yml"):
-        candidate = path.with_name(path.stem + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def looks_like(path: Path, head: str) -> bool:
@@ -73,7 +69,7 @@ def _split_header(path: Path, text: str) -> tuple[dict[str, Any], list[str], int
                 path=str(path),
                 record="line 1",
             ) from None
-        header = _load_yaml(path, "\n".join(lines[1:end]), line_offset=1)
+        header = load_yaml(path, "\n".join(lines[1:end]), line_offset=1)
         return header, lines[end + 1 :], end + 2
     sidecar = sidecar_for(path)
     if sidecar is None:
@@ -82,23 +78,7 @@ def _split_header(path: Path, text: str) -> tuple[dict[str, Any], list[str], int
             f"occurred_at, participants) or put it in {path.stem}.meta.yaml",
             path=str(path),
         )
-    return _load_yaml(sidecar, read_text(sidecar), line_offset=0), lines, 1
-
-
-def _load_yaml(path: Path, text: str, *, line_offset: int) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        # PyYAML's message quotes the offending text; keep only the position.
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1 + line_offset}" if mark is not None else None
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise IngestError(
-            f"header is not valid YAML ({problem})", path=str(path), record=where
-        ) from None
-    if not isinstance(data, dict):
-        raise IngestError("header must be a YAML mapping", path=str(path))
-    return data
+    return load_yaml(sidecar, read_text(sidecar), line_offset=0), lines, 1
 
 
 def _build(
@@ -108,14 +88,9 @@ def _build(
     account = header.get("account") or header.get("account_id")
     if not account or not isinstance(account, str | int):
         raise IngestError("header has no 'account'", path=where)
-    channel_value = str(header.get("channel", "call")).lower()
-    try:
-        channel = Channel(channel_value)
-    except ValueError:
-        known = ", ".join(c.value for c in Channel)
-        raise IngestError(f"channel {channel_value!r} is not one of {known}", path=where) from None
-    occurred_at = _parse_time(header.get("occurred_at") or header.get("date"), where)
-    participants = _participants(header.get("participants") or [], where, options)
+    channel = parse_channel(header.get("channel", "call"), where)
+    occurred_at = parse_time(header.get("occurred_at") or header.get("date"), where)
+    participants = parse_participants(header.get("participants") or [], where, options)
     turns = _turns(lines, first_line, participants, where)
     if not turns:
         raise IngestError("no 'Speaker: text' lines after the header", path=where)
@@ -130,51 +105,6 @@ def _build(
         subject=str(header["subject"]) if header.get("subject") else None,
         account_name=str(header["account_name"]) if header.get("account_name") else None,
     )
-
-
-def _parse_time(value: Any, where: str) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise IngestError(
-                "occurred_at is not an ISO date such as 2026-10-02T15:00:00Z", path=where
-            ) from None
-    else:
-        raise IngestError("header has no 'occurred_at' (ISO date or date-time)", path=where)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _participants(raw: Any, where: str, options: IngestOptions) -> tuple[Participant, ...]:
-    if not isinstance(raw, list):
-        raise IngestError("'participants' must be a list", path=where)
-    people = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, dict) or not item.get("name"):
-            raise IngestError(f"participant #{index + 1} needs a 'name'", path=where)
-        email = str(item["email"]).strip() if item.get("email") else None
-        role_value = str(item.get("role", "")).lower()
-        try:
-            role = Role(role_value) if role_value else options.role_for_email(email)
-        except ValueError:
-            raise IngestError(
-                f"participant #{index + 1} has role {role_value!r}; "
-                "use customer, vendor or unknown",
-                path=where,
-            ) from None
-        people.append(
-            Participant(
-                name=str(item["name"]).strip(),
-                role=role,
-                email=email,
-                title=str(item["title"]) if item.get("title") else None,
-            )
-        )
-    return tuple(people)
 
 
 def _turns(

@@ -69,7 +69,7 @@ def combine(
                 source="event",
                 name=f"{c.event.kind}:{c.event.signal_type}",
                 points=qual_w * c.points,
-                detail=f"{c.event.speaker_role}, {c.event.occurred_at:%Y-%m-%d}",
+                detail=f"{c.event.speaker_role}, {c.event.occurred_at.date().isoformat()}",
                 event_id=c.event.event_id,
             )
             for c in qualitative.contributions

@@ -1,9 +1,24 @@
-"""Quantitative sub-score from metric snapshots.
+r"""Quantitative sub-score from metric snapshots.
 
-Each measure becomes 0–100 through the profile's piecewise-linear curve (flat beyond the end
-points). The sub-score is the weighted mean over the measures that are present and fresh; the
-weights of missing or stale ones are re-normalised away and the omission is reported, never
-silently filled with a default.
+Measures (default profile; `measures.py` derives the ones marked *):
+
+    usage 30        seat_utilisation* (active_users ÷ licensed_seats), usage_trend_pct*
+    adoption 20     feature_adoption_pct (breadth: share of key features in use)
+    support 20      open_critical_tickets, tickets_unanswered_3d, avg_resolution_hours,
+                    csat, csat_trend*
+    payment 15      days_payment_late, days_to_renewal* (from renewal_date, counting down)
+    engagement 15   days_since_last_contact* (also from stored conversations),
+                    days_since_last_qbr, nps, nps_trend*
+
+Each measure i becomes s_i ∈ 0..100 through its piecewise-linear curve (flat beyond the end
+points); its configured weight is w_i = group weight ÷ Σ group weights × share in the group.
+A measure is *missing* when never reported (and not derivable) and *stale* when its newest
+value is older than its validity (`validity_days`, else `stale_after_days`); both are left
+out and named in the flags. With P the measures present and fresh:
+
+    coverage = Σ_{i∈P} w_i          quantitative = Σ_{i∈P} (w_i / coverage) · s_i
+
+Below `min_coverage` (default 0.5) the part has no score: it is flagged, never defaulted.
 """
 
 from __future__ import annotations
@@ -11,15 +26,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import NamedTuple
 
-from convsignal.score.profile import Quantitative
+from convsignal.score.measures import History, derive_measures
+from convsignal.score.profile_model import Quantitative
 
+DAY = 86400.0
 COVERAGE_TOLERANCE = 1e-9  # weights are floats: 0.2 + 0.15 + 0.09 + 0.06 must count as 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class MeasureScore:
+class MeasureScore(NamedTuple):
     measure: str
     value: float
     score: float  # 0..100
@@ -34,6 +51,7 @@ class QuantitativeResult:
     missing: tuple[str, ...] = ()
     stale: tuple[str, ...] = ()
     flags: tuple[str, ...] = field(default=())
+    values: Mapping[str, float] = field(default_factory=dict)  # fresh values, derived included
 
 
 def curve_score(points: list[tuple[float, float]], value: float) -> float:
@@ -46,32 +64,33 @@ def curve_score(points: list[tuple[float, float]], value: float) -> float:
     return points[-1][1]
 
 
-def derive_measures(
-    raw: Mapping[str, tuple[float, datetime]],
-) -> dict[str, tuple[float, datetime]]:
-    """Add measures computed from others (seat utilisation = active users ÷ licensed seats)."""
-    measures = dict(raw)
-    active, licensed = raw.get("active_users"), raw.get("licensed_seats")
-    if "seat_utilisation" not in measures and active and licensed and licensed[0] > 0:
-        measures["seat_utilisation"] = (active[0] / licensed[0], min(active[1], licensed[1]))
-    return measures
-
-
 def quantitative_subscore(
-    profile: Quantitative, raw: Mapping[str, tuple[float, datetime]], as_of: datetime
+    profile: Quantitative,
+    raw: Mapping[str, tuple[float, datetime]],
+    as_of: datetime,
+    *,
+    history: History | None = None,
+    last_contact: datetime | None = None,
 ) -> QuantitativeResult:
-    measures = derive_measures(raw)
-    configured = profile.measure_weights()
-    fresh_after = as_of - timedelta(days=profile.stale_after_days)
+    """`raw`: newest value of each measure; `history`: every snapshot, for the trends."""
+    measures = derive_measures(
+        raw, profile, as_of=as_of, history=history, last_contact=last_contact
+    )
+    validity, default_validity = profile.validity_days, profile.stale_after_days
+    fresh = {
+        name: value
+        for name, (value, at) in measures.items()
+        if (as_of - at).total_seconds() <= validity.get(name, default_validity) * DAY
+    }
     present: dict[str, tuple[float, float]] = {}  # measure → (value, configured weight)
     missing, stale = [], []
-    for measure, weight in configured.items():
+    for measure, weight in profile.measure_weights().items():
         if measure not in measures:
             missing.append(measure)
-        elif measures[measure][1] < fresh_after:
+        elif measure not in fresh:
             stale.append(measure)
         else:
-            present[measure] = (measures[measure][0], weight)
+            present[measure] = (fresh[measure], weight)
     coverage = sum(weight for _, weight in present.values())
     flags = [f"stale measure left out: {m}" for m in stale]
     if not present or coverage < profile.min_coverage - COVERAGE_TOLERANCE:
@@ -79,7 +98,9 @@ def quantitative_subscore(
             f"quantitative coverage {coverage:.0%} below {profile.min_coverage:.0%}"
             + (f" (not measured: {', '.join(missing)})" if missing else "")
         )
-        return QuantitativeResult(None, coverage, (), tuple(missing), tuple(stale), tuple(flags))
+        return QuantitativeResult(
+            None, coverage, (), tuple(missing), tuple(stale), tuple(flags), fresh
+        )
     if missing:
         flags.append(f"not measured, weight re-normalised: {', '.join(missing)}")
     scored = tuple(
@@ -93,5 +114,5 @@ def quantitative_subscore(
     )
     subscore = sum(m.score * m.weight for m in scored)
     return QuantitativeResult(
-        subscore, coverage, scored, tuple(missing), tuple(stale), tuple(flags)
+        subscore, coverage, scored, tuple(missing), tuple(stale), tuple(flags), fresh
     )

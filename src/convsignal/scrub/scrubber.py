@@ -1,150 +1,173 @@
-"""Turn a `Conversation` into a `ScrubbedConversation`.
+"""Turn `Conversation`s into `ScrubbedConversation`s.
 
-Order of work, and why:
-1. Known people first. Participant names (full, first and last) and emails from the export's
-   metadata are replaced by side-carrying placeholders (`<CUSTOMER_1>`, `<VENDOR_1>`) before
-   any model looks at the text: NER misses first-name-only mentions, a deny-list does not.
-2. Presidio (spaCy NER + pattern recognizers) on the rest, in chunks of whole turns so spaCy
-   runs once per chunk, not once per line. Hits inside placeholders or on allow-listed
-   business names (vendors, competitors, the account's own name) are dropped: "we are
-   evaluating Gainsight" must survive.
-3. presidio-anonymizer replaces what remains with placeholders that are stable within the
-   conversation: the same phone number is `<PHONE_NUMBER_1>` every time.
+1. Known people first: participant names and emails from the export's metadata make a
+   per-conversation deny-list, so first-name-only mentions never depend on a model.
+2. Detection (`detect.py`): spaCy NER through `nlp.pipe` across the turns of many
+   conversations at once, Presidio's validated recognizers (cards, IBANs, IPs, SSNs), our
+   own (emails, international phones, personal URLs, street addresses, dates of birth,
+   names from context cues), then every name found is looked for everywhere else.
+   Allow-listed business names (vendors, competitors, the account's own name) are dropped.
+3. The spans become placeholders that are stable within the conversation and carry the
+   side (`<CUSTOMER_1>`, `<VENDOR_1>`, `<PERSON_2>`), in one linear pass per text.
 
-The raw text lives only in the arguments of `scrub`; nothing here logs it.
+The raw text lives only in the arguments; nothing here logs it, and an error never quotes it.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from convsignal.domain import (
-    Conversation,
-    Participant,
-    Role,
-    ScrubbedConversation,
-    ScrubbedTurn,
-)
+from convsignal.domain import Conversation, Participant, ScrubbedConversation, ScrubbedTurn
 from convsignal.errors import ScrubError
-from convsignal.scrub.engine import ENTITIES, build_analyzer, build_anonymizer
+from convsignal.scrub.detect import Detector, Document, PiiSpan
+from convsignal.scrub.people import MIN_NAME_PART, KnownPeople, Placeholders, normalise
 
-PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z_]*_\d+>")
-CHUNK_CHARS = 20_000
-_ROLE_PREFIX = {Role.CUSTOMER: "CUSTOMER", Role.VENDOR: "VENDOR", Role.UNKNOWN: "PERSON"}
-_MIN_NAME_PART = 3  # "Al" or "Jo" alone would match too many ordinary words
-
-
-class Placeholders:
-    """Per-conversation map from a PII value to its placeholder; numbering per prefix."""
-
-    def __init__(self) -> None:
-        self._by_key: dict[tuple[str, str], str] = {}
-        self._counts: Counter[str] = Counter()
-
-    def get(self, prefix: str, value: str) -> str:
-        key = (prefix, _normalise(value))
-        if key not in self._by_key:
-            self._counts[prefix] += 1
-            self._by_key[key] = f"<{prefix}_{self._counts[prefix]}>"
-        return self._by_key[key]
+BATCH_CHARS = 200_000
+_GLUE = {
+    "and",
+    "of",
+    "the",
+    "&",
+    "co",
+    "inc",
+    "llc",
+    "ltd",
+    "plc",
+    "group",
+}  # conversations scrubbed together share NER batches; bounds memory
 
 
-def _normalise(value: str) -> str:
-    return " ".join(value.lower().split())
-
-
-@dataclass(frozen=True, slots=True)
-class _KnownTerms:
-    pattern: re.Pattern[str] | None
-    placeholder_of: dict[str, str]  # normalised term → placeholder
-    speaker_of: dict[str, str]  # participant name → placeholder
-
-
-def _known_terms(participants: Sequence[Participant], placeholders: Placeholders) -> _KnownTerms:
-    placeholder_of: dict[str, str] = {}
-    speaker_of: dict[str, str] = {}
-    for person in participants:
-        placeholder = placeholders.get(_ROLE_PREFIX[person.role], person.name)
-        speaker_of[person.name] = placeholder
-        terms = [person.name, *person.name.replace("-", " ").split()]
-        if person.email:
-            terms += [person.email, person.email.split("@", 1)[0]]
-        for term in terms:
-            if len(term) >= _MIN_NAME_PART:
-                placeholder_of.setdefault(_normalise(term), placeholder)
-    if not placeholder_of:
-        return _KnownTerms(None, {}, speaker_of)
-    alternation = "|".join(
-        re.escape(term) for term in sorted(placeholder_of, key=len, reverse=True)
-    )
-    pattern = re.compile(rf"(?<![\w@.])(?:{alternation})(?![\w@])", re.IGNORECASE)
-    return _KnownTerms(pattern, placeholder_of, speaker_of)
+@dataclass
+class _Prepared:
+    conversation: Conversation
+    document: Document
+    placeholders: Placeholders
+    participants: list[Participant]
 
 
 class Scrubber:
     """Scrubs conversations; one instance per process (the spaCy model loads once)."""
 
     def __init__(self, *, spacy_model: str, allow_list: Iterable[str] = ()) -> None:
-        self._analyzer = build_analyzer(spacy_model)
-        self._anonymizer = build_anonymizer()
-        self._allow = {_normalise(name) for name in allow_list}
+        self._detector = Detector(spacy_model)
+        self._allow = {normalise(name) for name in allow_list}
 
     def scrub(
         self, conversation: Conversation, *, extra_allow: Iterable[str] = ()
     ) -> ScrubbedConversation:
-        try:
-            return self._scrub(conversation, extra_allow)
-        except ScrubError:
-            raise
-        except Exception as exc:  # a scrubbing failure must never let text through
-            raise ScrubError(
-                f"{conversation.locator}: scrubbing failed ({type(exc).__name__})"
-            ) from None
+        (result,) = self.scrub_many([conversation], extra_allow=extra_allow)
+        if isinstance(result, ScrubError):
+            raise result
+        return result
 
-    def _scrub(
-        self, conversation: Conversation, extra_allow: Iterable[str]
-    ) -> ScrubbedConversation:
+    def scrub_many(
+        self, conversations: Iterable[Conversation], *, extra_allow: Iterable[str] = ()
+    ) -> Iterator[ScrubbedConversation | ScrubError]:
+        """Scrub in batches sharing spaCy's `nlp.pipe`; one result per input, in order.
+
+        A conversation that fails becomes a `ScrubError` naming its locator (never its text).
+        """
+        extra = {normalise(name) for name in extra_allow}
+        batch: list[Conversation] = []
+        size = 0
+        for conversation in conversations:
+            batch.append(conversation)
+            size += _size(conversation)
+            if size >= BATCH_CHARS:
+                yield from self._scrub_batch(batch, extra)
+                batch, size = [], 0
+        if batch:
+            yield from self._scrub_batch(batch, extra)
+
+    def find_pii(
+        self,
+        texts: Sequence[str],
+        *,
+        participants: Sequence[Participant] = (),
+        account_name: str | None = None,
+    ) -> list[list[PiiSpan]]:
+        """The spans `scrub` would replace in these texts (used by the evaluation)."""
+        document, _ = self._prepare_parts(texts, participants, account_name, set())
+        return self._detector.detect([document])[0]
+
+    def rescan(self, text: str) -> tuple[str, int]:
+        """Scrub a string an extractor produced (evidence, summary) before it is stored.
+
+        Returns the scrubbed string and how many PII items were redacted.
+        """
+        if not text:
+            return text, 0
+        try:
+            (spans,) = self._detector.detect([Document([text], allow=self._allow)])[0]
+            counts: Counter[str] = Counter()
+            clean = self._replace(text, spans, Placeholders(), counts)
+        except Exception as exc:  # a failed re-scan must not store the string
+            raise ScrubError(f"re-scan failed ({type(exc).__name__})") from None
+        return clean, sum(counts.values())
+
+    def _prepare_parts(
+        self,
+        texts: Sequence[str],
+        participants: Sequence[Participant],
+        account_name: str | None,
+        extra: set[str],
+    ) -> tuple[Document, Placeholders]:
         placeholders = Placeholders()
+        known = KnownPeople.from_participants(participants, placeholders)
+        allow = self._allow | extra
+        if account_name:  # the customer's company name is business context
+            name = normalise(account_name)
+            words = (w.strip(".,&()'’") for w in name.split())
+            allow = allow | {name, *(w for w in words if len(w) >= MIN_NAME_PART)} - _GLUE
+        return Document(texts, known, allow), placeholders
+
+    def _prepare(self, conversation: Conversation, extra: set[str]) -> _Prepared:
         participants = list(conversation.participants)
         named = {p.name for p in participants}
         for turn in conversation.turns:  # speakers missing from the metadata are people too
             if turn.speaker not in named:
                 named.add(turn.speaker)
                 participants.append(Participant(name=turn.speaker, role=turn.role))
-        known = _known_terms(participants, placeholders)
-        allow = self._allow | {_normalise(name) for name in extra_allow}
-        if conversation.account_name:  # the customer's company name is business context
-            name = _normalise(conversation.account_name)
-            allow |= {name, *(word for word in name.split() if len(word) >= _MIN_NAME_PART)}
+        texts = [turn.text for turn in conversation.turns]
+        if conversation.subject:
+            texts.append(conversation.subject)
+        document, placeholders = self._prepare_parts(
+            texts, participants, conversation.account_name, extra
+        )
+        return _Prepared(conversation, document, placeholders, participants)
+
+    def _scrub_batch(
+        self, batch: list[Conversation], extra: set[str]
+    ) -> list[ScrubbedConversation | ScrubError]:
+        try:
+            prepared = [self._prepare(conversation, extra) for conversation in batch]
+            found = self._detector.detect([p.document for p in prepared])
+            return [self._build(p, spans) for p, spans in zip(prepared, found, strict=True)]
+        except Exception as exc:  # a scrubbing failure must never let text through
+            if len(batch) > 1:  # find the one that fails; the others still go through
+                return [r for c in batch for r in self._scrub_batch([c], extra)]
+            reason = exc if isinstance(exc, ScrubError) else type(exc).__name__
+            return [ScrubError(f"{batch[0].locator}: scrubbing failed ({reason})")]
+
+    def _build(self, prepared: _Prepared, spans: list[list[PiiSpan]]) -> ScrubbedConversation:
+        conversation, document = prepared.conversation, prepared.document
         counts: Counter[str] = Counter()
-
-        def replace_known(text: str) -> str:
-            if known.pattern is None:
-                return text
-
-            def substitute(match: re.Match[str]) -> str:
-                counts["KNOWN_PARTICIPANT"] += 1
-                return known.placeholder_of[_normalise(match.group(0))]
-
-            return known.pattern.sub(substitute, text)
-
-        texts = [replace_known(turn.text) for turn in conversation.turns]
-        subject = replace_known(conversation.subject) if conversation.subject else None
-        if subject is not None:
-            texts.append(subject)
-        scrubbed = self._scrub_texts(texts, placeholders, allow, counts)
-        scrubbed_subject = scrubbed.pop() if subject is not None else None
-
+        _register_people(document.texts, spans, prepared.placeholders)
+        scrubbed = [
+            self._replace(text, mine, prepared.placeholders, counts)
+            for text, mine in zip(document.texts, spans, strict=True)
+        ]
+        subject = scrubbed.pop() if conversation.subject else None
+        speaker_of = document.known.speaker_of
         turns = tuple(
             ScrubbedTurn(
-                speaker=known.speaker_of.get(turn.speaker, "<PERSON_0>"),
+                speaker=speaker_of.get(turn.speaker, "<PERSON_0>"),
                 text=text,
                 role=turn.role,
                 start_seconds=turn.start_seconds,
+                internal=turn.internal,
             )
             for turn, text in zip(conversation.turns, scrubbed, strict=True)
         )
@@ -156,104 +179,55 @@ class Scrubber:
             content_hash=conversation.content_hash,
             turns=turns,
             locator=conversation.locator,
-            participant_roles=tuple(p.role for p in participants),
-            subject=scrubbed_subject,
+            participant_roles=tuple(p.role for p in prepared.participants),
+            subject=subject,
             account_name=conversation.account_name,
             pii_found=dict(counts),
         )
 
-    def rescan(self, text: str) -> tuple[str, int]:
-        """Scrub a string an extractor produced (evidence, summary) before it is stored.
-
-        Returns the scrubbed string and how many PII items were redacted.
-        """
-        if not text:
-            return text, 0
-        counts: Counter[str] = Counter()
-        (clean,) = self._scrub_texts([text], Placeholders(), self._allow, counts)
-        return clean, sum(counts.values())
-
-    def _scrub_texts(
-        self,
-        texts: list[str],
-        placeholders: Placeholders,
-        allow: set[str],
-        counts: Counter[str],
-    ) -> list[str]:
-        out: list[str] = []
-        for chunk in _chunks(texts, CHUNK_CHARS):
-            joined = "\n".join(chunk)
-            results = self._analyzer.analyze(text=joined, language="en", entities=list(ENTITIES))
-            offset = 0
-            for text in chunk:
-                end = offset + len(text)
-                mine = [
-                    _shift(r, -offset, len(text))
-                    for r in results
-                    if r.start < end and r.end > offset
-                ]
-                out.append(self._anonymize(text, mine, placeholders, allow, counts))
-                offset = end + 1
-        return out
-
-    def _anonymize(
-        self,
-        text: str,
-        results: list[Any],
-        placeholders: Placeholders,
-        allow: set[str],
-        counts: Counter[str],
+    @staticmethod
+    def _replace(
+        text: str, spans: list[PiiSpan], placeholders: Placeholders, counts: Counter[str]
     ) -> str:
-        protected = [(m.start(), m.end()) for m in PLACEHOLDER_RE.finditer(text)]
-        kept = [
-            r
-            for r in results
-            if not any(r.start < end and r.end > start for start, end in protected)
-            and not _allowed(text[r.start : r.end], allow)
-        ]
-        if not kept:
+        """Spans (sorted, non-overlapping) → placeholders, in one linear pass.
+
+        Not presidio-anonymizer: its `replace` rebuilds the whole string once per entity,
+        which is quadratic on a long ticket thread (minutes and hundreds of MB for 5 MB)."""
+        if not spans:
             return text
-        from presidio_anonymizer.entities import OperatorConfig
-
-        def operator(entity: str) -> Any:
-            def replace(value: str) -> str:
-                counts[entity] += 1
-                return placeholders.get(entity, value)
-
-            return OperatorConfig("custom", {"lambda": replace})
-
-        operators = {entity: operator(entity) for entity in {r.entity_type for r in kept}}
-        result = self._anonymizer.anonymize(text=text, analyzer_results=kept, operators=operators)
-        return str(result.text)
-
-
-def _allowed(span: str, allow: set[str]) -> bool:
-    words = _normalise(span).strip(" .,;:!?'\"()").removeprefix("the ")
-    if words in allow:
-        return True
-    parts = words.split()
-    return bool(parts) and all(part.strip(".,'s") in allow for part in parts)
+        pieces: list[str] = []
+        position = 0
+        for span in spans:
+            if span.placeholder:
+                counts["KNOWN_PARTICIPANT"] += 1
+                placeholder = span.placeholder
+            else:
+                counts[span.entity] += 1
+                placeholder = placeholders.get(span.entity, text[span.start : span.end])
+            pieces += (text[position : span.start], placeholder)
+            position = span.end
+        pieces.append(text[position:])
+        return "".join(pieces)
 
 
-def _shift(result: Any, delta: int, length: int) -> Any:
-    from presidio_analyzer import RecognizerResult
-
-    return RecognizerResult(
-        entity_type=result.entity_type,
-        start=max(0, result.start + delta),
-        end=min(length, result.end + delta),
-        score=result.score,
-    )
+def _size(conversation: Conversation) -> int:
+    """Characters to scrub, for batching; a malformed input fails later, inside the guard."""
+    return sum(len(turn.text) for turn in conversation.turns if isinstance(turn.text, str))
 
 
-def _chunks(texts: list[str], limit: int) -> Iterable[list[str]]:
-    chunk: list[str] = []
-    size = 0
-    for text in texts:
-        if chunk and size + len(text) > limit:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(text)
-        size += len(text) + 1
-    if chunk:
-        yield chunk
+def _register_people(
+    texts: Sequence[str], spans: list[list[PiiSpan]], placeholders: Placeholders
+) -> None:
+    """Number people by their full name first, so 'Victoria' gets the placeholder of the
+    'Victoria Ashdown' mentioned anywhere in the conversation, even later."""
+    names = [
+        text[s.start : s.end]
+        for text, mine in zip(texts, spans, strict=True)
+        for s in mine
+        if s.entity == "PERSON" and not s.placeholder
+    ]
+    full = [name for name in names if len(name.split()) > 1]
+    for name in full:
+        placeholder = placeholders.get("PERSON", name)
+        for part in name.split():
+            placeholders.alias("PERSON", part, placeholder)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from convsignal.domain import ExtractionResult, Role, ScrubbedConversation
+from convsignal.domain import ExtractionResult, Role, ScrubbedConversation, TokenUsage
 from convsignal.store.tables import (
     Account,
     ConversationExtraction,
@@ -64,6 +64,12 @@ def is_extracted(
     return session.exec(statement).first() is not None
 
 
+def conversation_record(session: Session, conversation: ScrubbedConversation) -> ConversationRecord:
+    """The metadata row of a conversation (created on first sight; never any text)."""
+    ensure_account(session, conversation.account_id)
+    return _conversation_record(session, conversation)
+
+
 def _conversation_record(
     session: Session, conversation: ScrubbedConversation
 ) -> ConversationRecord:
@@ -101,6 +107,7 @@ def save_extraction(
     *,
     run_id: int | None,
     pii_redacted_in_output: int = 0,
+    cost_usd: float = 0.0,
 ) -> int:
     """Store a conversation's metadata, its extraction marker and its events together.
 
@@ -109,6 +116,26 @@ def save_extraction(
     """
     ensure_account(session, conversation.account_id)
     record = _conversation_record(session, conversation)
+    return save_events(
+        session,
+        record,
+        result,
+        run_id=run_id,
+        pii_redacted_in_output=pii_redacted_in_output,
+        cost_usd=cost_usd,
+    )
+
+
+def save_events(
+    session: Session,
+    record: ConversationRecord,
+    result: ExtractionResult,
+    *,
+    run_id: int | None,
+    pii_redacted_in_output: int = 0,
+    cost_usd: float = 0.0,
+) -> int:
+    """The extraction marker and the events of an already stored conversation record."""
     assert record.id is not None
     extraction = ConversationExtraction(
         conversation_id=record.id,
@@ -117,17 +144,24 @@ def save_extraction(
         run_id=run_id,
         event_count=len(result.signals),
         pii_redacted_in_output=pii_redacted_in_output,
+        cost_usd=cost_usd,
     )
+    if result.usage is not None:
+        extraction.input_tokens = result.usage.input_tokens
+        extraction.output_tokens = result.usage.output_tokens
+        extraction.cache_read_tokens = result.usage.cache_read_tokens
+        extraction.cache_write_tokens = result.usage.cache_write_tokens
+        extraction.requests = result.usage.requests
     session.add(extraction)
     session.flush()
     assert extraction.id is not None
     for signal in result.signals:
         session.add(
             SignalEventRecord(
-                account_id=conversation.account_id,
+                account_id=record.account_id,
                 conversation_id=record.id,
                 extraction_id=extraction.id,
-                occurred_at=as_utc(conversation.occurred_at),
+                occurred_at=as_utc(record.occurred_at),
                 kind=signal.kind.value,
                 signal_type=signal.signal_type,
                 score=signal.score,
@@ -149,12 +183,26 @@ def start_run(session: Session, extractor_id: str, prompt_version: str) -> Extra
 
 
 def finish_run(
-    session: Session, run_id: int, *, processed: int, skipped: int, failed: int, status: str
+    session: Session,
+    run_id: int,
+    *,
+    processed: int,
+    skipped: int,
+    failed: int,
+    status: str,
+    usage: TokenUsage | None = None,
+    cost_usd: float = 0.0,
 ) -> None:
     run = session.get(ExtractionRun, run_id)
     if run is None:
         return
     run.processed, run.skipped, run.failed = processed, skipped, failed
+    if usage is not None:
+        run.input_tokens, run.output_tokens = usage.input_tokens, usage.output_tokens
+        run.cache_read_tokens = usage.cache_read_tokens
+        run.cache_write_tokens = usage.cache_write_tokens
+        run.requests = usage.requests
+    run.cost_usd = cost_usd
     run.status = status
     run.finished_at = utcnow()
     session.add(run)
@@ -182,6 +230,28 @@ def add_dead_letter(session: Session, item: DeadLetterInput, *, run_id: int | No
             reason=item.reason[:2000],
         )
     )
+
+
+def open_dead_letters(session: Session) -> Sequence[DeadLetter]:
+    return session.exec(
+        select(DeadLetter).where(col(DeadLetter.resolved_at).is_(None)).order_by(col(DeadLetter.id))
+    ).all()
+
+
+def resolve_ingest_letters(session: Session, source_file: str, *, except_run: int) -> int:
+    """A file that read cleanly in run `except_run` resolves its older ingest failures."""
+    letters = session.exec(
+        select(DeadLetter).where(
+            DeadLetter.source_file == source_file,
+            DeadLetter.stage == "ingest",
+            col(DeadLetter.resolved_at).is_(None),
+            DeadLetter.run_id != except_run,
+        )
+    ).all()
+    for letter in letters:
+        letter.resolved_at = utcnow()
+        session.add(letter)
+    return len(letters)
 
 
 def resolve_dead_letters(session: Session, content_hash: str) -> None:

@@ -1,0 +1,275 @@
+"""Render eval/pii/templates.yaml into the synthetic PII evaluation set (eval/pii/dataset.json).
+
+Every value is made up (Faker and the lists below, seeded): no real person is in the set.
+Spans are recorded while the slots are filled, so the gold labels are exact by
+construction. Run `python eval/pii/generate.py` after changing the templates; the output is
+committed, so the evaluation itself needs neither Faker nor this script.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from faker import Faker
+
+from convsignal.config import DEFAULT_ALLOW_LIST
+
+HERE = Path(__file__).parent
+SEED = 20261124
+RENDERS_PER_TEMPLATE = 4
+SLOT = re.compile(r"\{([A-Z]+)(\d?)(?:\.(first|last|email))?\}")
+
+VENDOR = "BrightMetrics"
+PRODUCTS = ["BrightMetrics Pulse", "Pulse", "Insight Studio", "Journey Builder"]
+EVAL_ALLOW_LIST = [VENDOR, "Pulse", "Insight Studio", "Journey Builder"]
+COMPETITORS = ["Gainsight", "Totango", "ChurnZero", "Vitally", "Planhat", "Salesforce",
+               "HubSpot", "Zendesk", "Intercom", "Freshdesk", "Amplitude", "Mixpanel",
+               "Pendo", "Looker", "Tableau"]  # fmt: skip
+UNLISTED_TOOLS = ["Stripe", "Shopify", "NetSuite", "Workday", "Asana", "Notion", "Datadog",
+                  "PagerDuty", "Twilio", "DocuSign", "Marketo", "Braze", "Klaviyo", "Airtable",
+                  "Confluence", "Power BI", "Google Sheets", "ServiceNow", "QuickBooks", "Xero",
+                  "Chargebee", "Greenhouse", "BambooHR", "Auth0", "OneLogin"]  # fmt: skip
+COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
+                 "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
+                 "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
+COMPANY_TAILS = ["Logistics", "Health Partners", "Analytics", "Foods", "Credit Union",
+                 "Media Group", "Outfitters", "Insurance", "Learning", "Manufacturing",
+                 "Energy", "Retail", "Labs", "Mobility"]  # fmt: skip
+NAME_LOCALES = {"en_US": 8, "en_GB": 3, "en_IN": 2, "de_DE": 2, "fr_FR": 2, "es_ES": 1,
+                "es_MX": 1, "it_IT": 1, "pt_BR": 1, "nl_NL": 1, "pl_PL": 1, "ja_JP": 1,
+                "zh_CN": 1, "yo_NG": 1, "sv_SE": 1, "ga_IE": 1}  # fmt: skip
+PHONE_LOCALES = ["en_US", "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "pt_BR", "en_IN",
+                 "nl_NL", "it_IT", "sv_SE", "pl_PL", "en_AU", "en_CA"]  # fmt: skip
+LABELS = {"EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER", "CARD": "CREDIT_CARD",
+          "IBAN": "IBAN_CODE", "IP": "IP_ADDRESS", "PURL": "URL", "SSN": "US_SSN",
+          "ADDR": "STREET_ADDRESS", "DOB": "DATE_OF_BIRTH"}  # fmt: skip
+KEEP_KINDS = {"ACCOUNT": "account", "VENDOR": "vendor", "PRODUCT": "vendor",
+              "COMP": "competitor", "TOOL": "unlisted", "DOMAIN": "domain"}  # fmt: skip
+MILITARY = re.compile(r"\b(?:APO|FPO|DPO|USNS|USS|USNV|USCGC|PSC|Unit \d)")
+
+
+def ascii_slug(text: str, sep: str = "") -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", sep, folded.lower()).strip(sep)
+
+
+@dataclass
+class Person:
+    first: str
+    last: str
+    email: str
+
+    @property
+    def full(self) -> str:
+        return f"{self.first} {self.last}"
+
+
+@dataclass
+class Snippet:
+    style: str
+    account: str
+    domain: str
+    people: dict[str, Person] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+class Maker:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.fakers: dict[str, Faker] = {}
+        self.seed = seed
+
+    def faker(self, locale: str) -> Faker:
+        if locale not in self.fakers:
+            self.fakers[locale] = Faker(locale)
+            self.fakers[locale].seed_instance(self.seed + len(self.fakers))
+        return self.fakers[locale]
+
+    def person(self, domain: str) -> Person:
+        locale = self.rng.choices(list(NAME_LOCALES), weights=list(NAME_LOCALES.values()))[0]
+        fake = self.faker(locale)
+        romanized = hasattr(fake, "first_romanized_name")
+        first = fake.first_romanized_name() if romanized else fake.first_name()
+        last = fake.last_romanized_name() if romanized else fake.last_name()
+        first, last = first.split()[0], last.split()[-1]
+        if self.rng.random() < 0.3:
+            domain = self.rng.choice(["gmail.com", "outlook.com", "proton.me", "yahoo.co.uk"])
+        local = self.rng.choice(
+            [f"{ascii_slug(first)}.{ascii_slug(last)}", f"{ascii_slug(first)[0]}{ascii_slug(last)}",
+             ascii_slug(first), f"{ascii_slug(first)}{self.rng.randint(1, 99)}"]
+        )  # fmt: skip
+        return Person(first, last, f"{local}@{domain}")
+
+    def account(self) -> tuple[str, str]:
+        if self.rng.random() < 0.5:
+            name = self.faker(self.rng.choice(["en_US", "en_GB"])).company()
+        else:
+            name = f"{self.rng.choice(COMPANY_HEADS)} {self.rng.choice(COMPANY_TAILS)}"
+        tld = self.rng.choice([".com", ".io", ".co.uk", ".net"])
+        return name, ascii_slug(name.split(",")[0].split(" and ")[0], "") + tld
+
+    def value(self, kind: str, snippet: Snippet) -> str:
+        rng, us = self.rng, self.faker("en_US")
+        if kind == "EMAIL":
+            return self.person(snippet.domain).email
+        if kind == "PHONE":
+            while True:
+                number = self.faker(rng.choice(PHONE_LOCALES)).phone_number()
+                if sum(c.isdigit() for c in number) >= 9:
+                    return number
+        if kind == "CARD":
+            digits = us.credit_card_number(rng.choice(["visa16", "mastercard", "amex", "discover"]))
+            sep = rng.choice([" ", "-", "", ""])
+            sizes = [4, 6, 5] if len(digits) == 15 else [4, 4, 4, 4]
+            parts, i = [], 0
+            for size in sizes:
+                parts.append(digits[i : i + size])
+                i += size
+            return sep.join(parts) if sep else digits
+        if kind == "IBAN":
+            iban = self.faker(rng.choice(["de_DE", "en_GB", "fr_FR", "nl_NL", "es_ES"])).iban()
+            return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if rng.random() < 0.5 else iban  # fmt: skip  # noqa: E501
+        if kind == "IP":
+            roll = rng.random()
+            return (
+                us.ipv4_public() if roll < 0.6 else us.ipv4_private() if roll < 0.8 else us.ipv6()
+            )
+        if kind == "PURL":
+            person = snippet.people.get("C") if rng.random() < 0.5 else self.person(snippet.domain)
+            assert person is not None
+            slug, handle = ascii_slug(person.full, "-"), ascii_slug(person.full, "")
+            return rng.choice([
+                f"https://www.linkedin.com/in/{slug}-{rng.randint(10, 999)}/",
+                f"linkedin.com/in/{handle}", f"https://calendly.com/{slug}/30min",
+                f"https://github.com/{handle}{rng.randint(1, 99)}", f"https://x.com/{handle}",
+                f"https://app.brightmetrics.io/users/{rng.randint(1000, 99999)}/profile",
+                f"https://www.{snippet.domain}/team/{slug}",
+                f"https://app.brightmetrics.io/reset?email={person.email}",
+            ])  # fmt: skip
+        if kind == "SSN":
+            ssn = us.ssn()
+            return ssn.replace("-", " ") if rng.random() < 0.2 else ssn
+        if kind == "ADDR":
+            while True:
+                roll = rng.random()
+                locale = "en_US" if roll < 0.7 else rng.choice(["en_GB", "en_CA", "en_AU"])
+                fake = self.faker(locale)
+                address = fake.street_address() if roll < 0.2 else fake.address()
+                if not MILITARY.search(address):
+                    return ", ".join(line.strip() for line in address.splitlines())
+        if kind == "DOB":
+            born = us.date_of_birth(minimum_age=18, maximum_age=75)
+            fmt = rng.choice(["%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%B %d, %Y", "%d %B %Y",
+                              "%b %d %Y", "%d.%m.%Y"])  # fmt: skip
+            return born.strftime(fmt)
+        if kind == "DATE":
+            return rng.choice(["March 3", "the 14th", "next Tuesday", "November 30", "2026-11-30",
+                               "30 Nov", "1 December 2026", "Friday", "the end of January",
+                               "Q3", "12/01/2026", "October 2"])  # fmt: skip
+        if kind == "ACCOUNT":
+            return snippet.account
+        if kind == "VENDOR":
+            return VENDOR
+        if kind == "PRODUCT":
+            return rng.choice(PRODUCTS)
+        if kind == "COMP":
+            return rng.choice(COMPETITORS)
+        if kind == "TOOL":
+            return rng.choice(UNLISTED_TOOLS)
+        if kind == "DOMAIN":
+            return rng.choice([
+                "docs.brightmetrics.io/guides/sso-setup", "status.brightmetrics.io",
+                "https://help.brightmetrics.io/articles/4412-connectors", snippet.domain,
+                "https://app.brightmetrics.io/settings/integrations", f"www.{snippet.domain}",
+                f"https://{snippet.domain.split('.')[0]}.brightmetrics.io",
+            ])  # fmt: skip
+        if kind == "TICKET":
+            return rng.choice(["CS-", "#", "INC-", ""]) + str(rng.randint(10000, 999999))
+        if kind == "NUM":
+            return str(rng.randint(1000, 9999))
+        raise ValueError(f"unknown slot {kind}")
+
+    def render(self, template: str, style: str, ident: str, split: str) -> dict[str, Any]:
+        account, domain = self.account()
+        snippet = Snippet(style, account, domain)
+        snippet.people["C"] = self.person(domain)
+        snippet.people["V"] = self.person("brightmetrics.io")
+        snippet.people["V"].email = snippet.people["V"].email.split("@")[0] + "@brightmetrics.io"
+        text, spans, keep, pos = [], [], [], 0
+        for match in SLOT.finditer(template):
+            text.append(template[pos : match.start()])
+            kind, index, part = match.groups()
+            key = kind + index
+            if kind in {"C", "V", "X", "Y"}:
+                person = snippet.people.setdefault(key, self.person(domain))
+                value = {"first": person.first, "last": person.last, "email": person.email}.get(
+                    part or "", person.full
+                )
+                label = "EMAIL_ADDRESS" if part == "email" else "PERSON"
+            else:
+                value = snippet.values.setdefault(key, self.value(kind, snippet))
+                label = LABELS.get(kind, "")
+            start = sum(map(len, text))
+            text.append(value)
+            if label:
+                spans.append({"start": start, "end": start + len(value), "label": label})
+            elif kind in KEEP_KINDS:
+                keep.append({"start": start, "end": start + len(value), "kind": KEEP_KINDS[kind]})
+            pos = match.end()
+        text.append(template[pos:])
+        body = "".join(text).strip("\n")
+        c, v = snippet.people["C"], snippet.people["V"]
+        return {
+            "id": ident, "style": style, "split": split, "text": body,
+            "account_name": account,
+            "participants": [
+                {"name": c.full, "email": c.email, "role": "customer"},
+                {"name": v.full, "email": v.email, "role": "vendor"},
+            ],
+            "spans": merge_adjacent(spans, body), "keep": keep,
+        }  # fmt: skip
+
+
+def merge_adjacent(spans: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """ "{X.first} {X.last}" is one name: join same-label spans separated by one space."""
+    merged: list[dict[str, Any]] = []
+    for span in sorted(spans, key=lambda s: s["start"]):
+        last = merged[-1] if merged else None
+        if last and last["label"] == span["label"] and text[last["end"] : span["start"]] == " ":
+            last["end"] = span["end"]
+        else:
+            merged.append(dict(span))
+    return merged
+
+
+def main() -> None:
+    assert all(name in DEFAULT_ALLOW_LIST for name in COMPETITORS)
+    assert not any(name in DEFAULT_ALLOW_LIST for name in UNLISTED_TOOLS)
+    templates = yaml.safe_load((HERE / "templates.yaml").read_text())
+    maker = Maker(SEED)
+    snippets = []
+    for style, items in templates.items():
+        for number, template in enumerate(items):
+            split = "dev" if number % 2 == 0 else "test"
+            for render in range(RENDERS_PER_TEMPLATE):
+                ident = f"{style}-{number:02d}-{render}"
+                snippets.append(maker.render(template, style, ident, split))
+    lines = [json.dumps(s, ensure_ascii=False) for s in snippets]
+    header = {"version": 1, "seed": SEED, "generator": "eval/pii/generate.py",
+              "allow_list": EVAL_ALLOW_LIST}  # fmt: skip
+    out = HERE / "dataset.json"
+    body = ",\n".join(f"  {line}" for line in lines)
+    head = json.dumps(header, ensure_ascii=False)[:-1]
+    out.write_text(f'{head}, "snippets": [\n{body}\n]}}\n', encoding="utf-8")
+    print(f"wrote {len(snippets)} snippets to {out.relative_to(HERE.parent.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Person names that a small NER model misses, found from the words around them.
+
+spaCy's small English model finds most full names in prose but misses first names in
+greetings ("Hi Dana,"), speaker labels ("Dana: sure"), sign-offs, titles ("Dr. Osei") and
+names it has never seen. Each pattern below is anchored on a cue (a greeting, a title, a
+line start followed by a colon, "my name is", "our CFO", "… said") and captures one or two
+capitalised words; candidates that are ordinary words, header labels ("Subject:") or
+allow-listed business names are dropped. Names found here and by NER are then searched
+for everywhere else in the conversation (propagation), so one good cue covers all mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from convsignal.scrub.people import normalise
+
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_LOWER = "a-zß-öø-ÿ"
+_WORD = (
+    rf"(?:[{_UPPER}]['’])?[{_UPPER}][{_LOWER}]+(?:[{_UPPER}][{_LOWER}]+)?"
+    rf"(?:-[{_UPPER}][{_LOWER}]+)?"
+)
+_PARTICLE = r"(?:van|von|de|der|den|da|di|du|la|le|del|dos|bin|al|ten|ter)"
+_NAME = rf"{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_WORD})?"
+_ROLE = (
+    r"(?:CEO|CFO|COO|CTO|CIO|CRO|CMO|CISO|DPO|VP|SVP|EVP|Head|Director|Chief|[Mm]anager|"
+    r"[Ll]ead|[Aa]dmin(?:istrator)?|[Oo]wner|[Cc]hampion|[Ss]ponsor|[Ee]ngineer|[Aa]nalyst|"
+    r"[Ss]pecialist|[Ff]ounder|[Pp]resident|[Cc]ounsel|[Cc]olleague|[Bb]oss|[Cc]ontact)"
+)
+_VERB = (
+    r"(?:said|says|asked|asks|thinks|wants|mentioned|confirmed|left|joined|came|runs|handles|"
+    r"owns|escalated|built|exported|is leaving|has left|is on leave|is joining|will sign|"
+    r"suggested|wrote|replied|reports|approved|signed|agreed|told|needs|knows|ran|set up|"
+    r"here\b|from (?:finance|legal|procurement|IT|engineering|sales|marketing|HR|ops|"
+    r"operations|security|support|our|the|your))"
+)
+_CUES = [
+    rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?[ \t]+(?P<name>{_NAME})",
+    rf"(?i:\b(?:hi|hello|hey|dear|morning|good (?:morning|afternoon|evening)|thanks|thank you|"
+    rf"cheers|sorry|welcome|congrats|congratulations|bye))[ \t]*,?[ \t]+(?P<name>{_NAME})"
+    r"(?=[ \t]*(?:[,.!?:;\n]|$))",
+    rf"(?im:^[ \t]*(?:best(?: regards| wishes)?|regards|kind regards|warm regards|many thanks|"
+    rf"thanks|thank you|cheers|sincerely|yours(?: truly| sincerely)?|talk soon)[,.!]?[ \t]*\n"
+    rf"[ \t]*)(?P<name>{_NAME})(?m:[ \t]*$)",
+    rf"(?:\A|\n[ \t]*\n)[ \t]*(?P<name>{_NAME})[ \t]*(?:\n[^\n]{{0,60}}){{0,2}}\s*\Z",
+    rf"(?m:^[ \t]*(?P<name>{_NAME}),[ \t]*$)",
+    rf"(?:\A|\n[ \t]*\n)[ \t]*(?P<name>{_NAME}),",
+    rf"(?P<name>{_NAME})[.,;][ \t]+(?:He|She)\b",
+    rf"(?<=[a-z,] )(?P<name>{_NAME})[ \t]+(?:can|could|will|would|is|was|has|had|still|may|"
+    r"might|should|must|does|did)\b",
+    rf"\((?P<name>{_NAME})\):",
+    rf"(?i:\b(?:escalated|opened|reported|raised|requested|approved|signed|sent|written|"
+    rf"created|submitted|assigned|forward(?:ed)? it|send it|pass(?:ed)? it|hand(?:ed)? it)"
+    rf"[ \t]+(?:by|to))[ \t]+(?P<name>{_NAME})",
+    rf"(?m:^[ \t]*(?:\[[\d:]+\][ \t]*)?(?P<name>{_NAME})(?:[ \t]+\([^)\n]{{1,24}}\))?:)",
+    rf"(?:^|\s)[-–—][ \t]*(?P<name>{_NAME})(?m:[ \t]*$)",
+    rf"(?i:\b(?:my name is|name's|this is|i am|i'm|it's|speak(?:ing)? (?:to|with)|"
+    rf"talk(?:ing)? to|ask|loop(?:ing)? in|introduce (?:you|me) to|reach out to|attention|"
+    rf"attn:?|cc:?|owner to|escalated to|on behalf of|invite for|badge reader for|"
+    rf"holder|person:?|reporter:?|requester:?|contact:?|user|account holder))"
+    rf"[ \t]+(?P<name>{_NAME})",
+    rf"(?P<name>{_NAME}),?[ \t]+(?:(?:our|my|their|the|your)[ \t]+)?(?:new[ \t]+)?{_ROLE}\b",
+    rf"\b(?:our|my|their|the|your)[ \t]+(?:new[ \t]+)?{_ROLE}(?:[ \t]+of[ \t]+\w+)?,?[ \t]+"
+    rf"(?P<name>{_NAME})",
+    rf"(?P<name>{_NAME})[ \t]+{_VERB}",
+    rf"(?P<name>{_NAME})['’]s[ \t]+(?:team|boss|manager|account|email|phone|number|role|"
+    r"replacement|background|desk|calendar|last day|direct line|username)",
+]
+_LINE = re.compile(r"[^\n]+")
+_TOKEN = re.compile(r"[^\s,;:]+")
+# One pass over the text: each cue's name group gets its own name (n0, n1, …); the
+# lookahead consumes nothing, so cues overlapping each other are all found.
+_CUE_RE = re.compile(
+    "(?="
+    + "|".join(f"(?:{cue})".replace("?P<name>", f"?P<n{i}>") for i, cue in enumerate(_CUES))
+    + ")"
+)
+
+ORG_WORDS = frozenset(
+    str.split(
+        "inc llc ltd plc gmbh ag sa bv corp corporation co company group partners sons holdings "
+        "labs logistics retail foods insurance learning manufacturing energy mobility analytics "
+        "media health bank capital ventures solutions systems technologies software consulting"
+    )
+)
+_ORG_FOLLOWS = re.compile(
+    r"[ \t]*(?:,[ \t]*)?(?:&|and)?[ \t]*(?:" + "|".join(sorted(ORG_WORDS)) + r")\b\.?"
+)
+
+NOT_NAMES = frozenset(
+    str.split(
+        "subject from to cc bcc re fwd ticket customer agent visitor details description issue "
+        "reason priority status address phone email contact requester reporter shipping internal "
+        "note notes summary update date time attendees action next question answer chat user "
+        "admin support billing escalation refund resolution team all everyone folks guys there "
+        "finance legal procurement engineering marketing sales security operations product design "
+        "data management leadership nobody somebody someone everybody anyone good great sure yes "
+        "yeah okay thanks thank hello hi hey dear morning afternoon evening welcome sorry best "
+        "regards cheers monday tuesday wednesday thursday friday saturday sunday january february "
+        "march april may june july august september october november december today tomorrow "
+        "yesterday our your their the this that these those it we they he she you and but also "
+        "just please quick honestly actually traffic procurement renewal invoice payment ceo cfo "
+        "coo cto vp head director chief manager lead owner qbr ebr api sso csv pdf sla kpi new "
+        "old one two three first last agent customer transcript request feature export import "
+        "allowlist whitelist outage incident account workspace dashboard report reports "
+        "attention attn mr mrs ms dr prof sir madam hr it ops reply comment message response"
+    )
+)
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each name found by a cue; cheap when no cue is present."""
+    for match in _CUE_RE.finditer(text):
+        if match.lastgroup is not None:
+            start, end = match.span(match.lastgroup)
+            yield from clean_name(text, start, end, allow)
+
+
+def clean_name(text: str, start: int, end: int, allow: set[str]) -> Iterator[tuple[int, int]]:
+    """The name(s) inside a candidate span (from NER or a cue): cut at line breaks, ordinary,
+    business and header words trimmed off both ends; nothing when it names a company."""
+    for line in _LINE.finditer(text, start, end):
+        words = [m.span() for m in _TOKEN.finditer(text, line.start(), line.end())]
+        if any(normalise(text[s:e].strip(".'’\"()!?")) in allow for s, e in words):
+            continue  # 'BrightMetrics Customer Success': a business phrase, not a name
+        while words and not _name_word(text[words[0][0] : words[0][1]], allow):
+            words.pop(0)
+        while words and not _name_word(text[words[-1][0] : words[-1][1]], allow):
+            words.pop()
+        if not words or normalise(text[words[0][0] : words[-1][1]]) in allow:
+            continue
+        following = text[words[-1][1] : words[-1][1] + 24].lower()
+        last_word = text[words[-1][0] : words[-1][1]].lower()
+        if last_word in ORG_WORDS or _ORG_FOLLOWS.match(following):
+            continue
+        yield words[0][0], words[-1][1]
+
+
+def _name_word(word: str, allow: set[str]) -> bool:
+    word = word.strip(".'’\"()[]!?")
+    if word.endswith(("'s", "’s")):
+        word = word[:-2]
+    lowered = word.lower()
+    return (
+        len(word) >= 2
+        and word[0].isupper()
+        and not word.isupper()
+        and not any(c.isdigit() for c in word)
+        and lowered not in NOT_NAMES
+        and lowered not in _stop_words()
+        and lowered not in allow
+    )
