@@ -353,7 +353,11 @@ def import_metrics(engine: Engine, path: Path) -> MetricsImport:
     with session_scope(engine) as session:
         for row in parsed.rows:
             repository.ensure_account(
-                session, row.account_id, name=row.account_name, segment=row.segment
+                session,
+                row.account_id,
+                name=row.account_name,
+                segment=row.segment,
+                attributes=row.attributes,
             )
             values += repository.upsert_metrics(
                 session,

@@ -192,3 +192,38 @@ def test_demo_never_replaces_a_file_that_is_not_its_own(
     assert result.exit_code != 0
     assert "not a convsignal database" in str(result.exception)
     assert precious.read_text() == "years of work"
+
+
+def test_plan_from_the_metrics_csv_selects_a_segment_profile(tmp_path: Path) -> None:
+    import yaml
+
+    from convsignal.score.profile import DEFAULT_PROFILE_PATH
+
+    profile = yaml.safe_load(DEFAULT_PROFILE_PATH.read_text())
+    profile["segments"] = [
+        {"name": "gold", "when": {"plan": "gold"}, "overrides": {"bands": {"healthy": 99}}}
+    ]
+    profile_path = tmp_path / "profile.yaml"
+    profile_path.write_text(yaml.safe_dump(profile))
+    csv = tmp_path / "m.csv"
+    csv.write_text(
+        "account_id,as_of,plan,attr_region,licensed_seats,active_users,usage_trend_pct,"
+        "feature_adoption_pct,open_critical_tickets,csat,days_payment_late,nps\n"
+        "a-gold,2026-11-01,gold,emea,100,90,10,80,0,4.6,0,50\n"
+        "b-std,2026-11-01,standard,apac,100,90,10,80,0,4.6,0,50\n"
+    )
+    env = {"CONVSIGNAL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    imported = runner.invoke(app, ["metrics", "import", str(csv)], env=env)
+    assert imported.exit_code == 0, imported.output
+    scored = runner.invoke(
+        app,
+        ["score", "--as-of", "2026-11-02", "--format", "json", "--profile", str(profile_path)],
+        env=env,
+    )
+    rows = {row["account_id"]: row for row in json.loads(scored.output)}
+    assert rows["a-gold"]["score"] == pytest.approx(rows["b-std"]["score"])  # same numbers
+    assert "/gold@" in rows["a-gold"]["profile_version"]
+    assert "/gold@" not in rows["b-std"]["profile_version"]
+    assert rows["a-gold"]["score"] < 99
+    assert rows["a-gold"]["band"] != "healthy"  # the gold plan's stricter band edge
+    assert rows["b-std"]["band"] == "healthy"

@@ -1,7 +1,9 @@
 """Quantitative measures from a CSV file, one row per account and date.
 
 Required columns: `account_id`, `as_of`. Optional account attributes: `account_name`,
-`segment`. `renewal_date` becomes `days_to_renewal` relative to `as_of`. Every other column
+`segment`, and text attributes that per-segment scoring profiles can match on: `plan`,
+`industry`, `region`, `tier`, `csm`, or any column named `attr_<name>`. `renewal_date`
+becomes `days_to_renewal` relative to `as_of`. Every other column
 is a numeric measure; a blank cell means "not measured" and is skipped, never read as 0.
 """
 
@@ -17,6 +19,8 @@ from convsignal.errors import IngestError
 from convsignal.ingest.text_io import read_text
 
 ATTRIBUTE_COLUMNS = {"account_id", "as_of", "account_name", "segment", "renewal_date"}
+TEXT_ATTRIBUTES = {"plan", "industry", "region", "tier", "csm"}
+ATTRIBUTE_PREFIX = "attr_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,7 @@ class MetricsRow:
     measures: dict[str, float]
     account_name: str | None = None
     segment: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,8 +84,12 @@ def _row(row: dict[str, str], path: Path, line: int) -> MetricsRow:
     except (ValueError, TypeError, AttributeError):
         raise IngestError("as_of is not an ISO date", path=str(path), record=record) from None
     measures: dict[str, float] = {}
+    attributes: dict[str, str] = {}
     for column, value in row.items():
         if column is None or column in ATTRIBUTE_COLUMNS or not (value or "").strip():
+            continue
+        if column in TEXT_ATTRIBUTES or column.startswith(ATTRIBUTE_PREFIX):
+            attributes[column.removeprefix(ATTRIBUTE_PREFIX)] = value.strip()
             continue
         try:
             measures[column.strip()] = float(value)
@@ -102,4 +111,5 @@ def _row(row: dict[str, str], path: Path, line: int) -> MetricsRow:
         measures=measures,
         account_name=(row.get("account_name") or "").strip() or None,
         segment=(row.get("segment") or "").strip() or None,
+        attributes=attributes,
     )

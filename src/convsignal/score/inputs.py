@@ -7,6 +7,7 @@ by when they were set), so `score --as-of` in the past sees what was known then.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ class AccountInputs:
     account_id: str
     name: str | None = None
     segment: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
     latest: Measures = field(default_factory=dict)  # newest value of each measure
     history: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)
     events: list[EventInput] = field(default_factory=list)  # the widest window, oldest first
@@ -46,15 +48,18 @@ def all_profiles(profile: Profile) -> list[Profile]:
 def load_page(
     session: Session,
     profile: Profile,
-    accounts: Sequence[tuple[str, str | None, str | None]],
+    accounts: Sequence[tuple[str, str | None, str | None, dict[str, str]]],
     as_of: datetime,
 ) -> list[AccountInputs]:
-    """Inputs of the accounts (id, name, segment), which must be in the database's id order."""
+    """Inputs of the accounts (id, name, segment, attributes), in the database's id order."""
     if not accounts:
         return []
     as_of = as_utc(as_of)
     first, last = accounts[0][0], accounts[-1][0]
-    by_id = {a: AccountInputs(a, name, segment) for a, name, segment in accounts}
+    by_id = {
+        a: AccountInputs(a, name, segment, _attributes(attributes))
+        for a, name, segment, attributes in accounts
+    }
     profiles = all_profiles(profile)
 
     utc = _stamp_cache()
@@ -106,7 +111,7 @@ def load_page(
         inputs = by_id.get(override.account_id)
         if inputs is not None and inputs.override is None:  # newest first: keep the newest
             inputs.override = override
-    return [by_id[a] for a, _, _ in accounts]
+    return [by_id[row[0]] for row in accounts]
 
 
 def _stamp_cache() -> Callable[[Any], datetime]:
@@ -133,3 +138,10 @@ def _prior(ref: queries.SnapshotRef) -> PriorSnapshot:
         risk_since=as_utc(risk_since) if risk_since else None,
         conditions=tuple(conditions or ()),
     )
+
+
+def _attributes(raw: Any) -> dict[str, str]:
+    """SQLite hands JSON back as text when read as a raw row; PostgreSQL as a dict."""
+    if isinstance(raw, str):
+        raw = json.loads(raw or "{}")
+    return {str(k): str(v) for k, v in (raw or {}).items()}

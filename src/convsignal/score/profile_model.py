@@ -1,8 +1,9 @@
 """The scoring profile's schema: every weight, curve, window, threshold and band edge.
 
 A profile may carry per-segment variants (`segments:`): each names a rule matched against the
-account (its `segment` attribute, or a numeric measure within a range, e.g. licensed seats for
-size) and the keys it changes; the rest is inherited. The first matching rule wins; accounts
+account (an attribute by value: `segment`, `plan`, `industry`, `region`, … as imported with the
+metrics CSV; or a numeric measure within a range, e.g. licensed seats for size) and the keys it
+changes; the rest is inherited. The first matching rule wins; accounts
 matching none use the base profile. Loading lives in `profile_loading`.
 """
 
@@ -19,7 +20,8 @@ from convsignal.domain import Band, ExpansionSignal, Intent, RiskFlag, SignalKin
 Curve = list[tuple[float, float]]
 T = TypeVar("T")
 R = TypeVar("R")
-VALUE_ATTRIBUTES = frozenset({"segment"})  # account attributes a segment rule can match by name
+# A segment rule matches an account attribute (segment, plan, industry, region, … from the
+# metrics CSV) by value, or a numeric measure by range.
 
 
 def per_instance(fn: Callable[[T], R]) -> Callable[[T], R]:
@@ -223,12 +225,6 @@ class Segment(_Frozen):
 
     @model_validator(mode="after")
     def _matchable(self) -> Segment:
-        for key, condition in self.when.items():
-            if not isinstance(condition, Range) and key not in VALUE_ATTRIBUTES:
-                raise ValueError(
-                    f"when.{key}: only {sorted(VALUE_ATTRIBUTES)} match by value; "
-                    "a numeric measure matches a range such as {min: 100}"
-                )
         for key in ("segments", "content_hash", "segment"):
             if key in self.overrides:
                 raise ValueError(f"overrides cannot change {key!r}")

@@ -89,7 +89,7 @@ class RunSummary:
 def score_inputs(profile: Profile, inputs: AccountInputs, as_of: datetime) -> ScoredAccount:
     """Everything about one account's score, from its gathered inputs (no database)."""
     measures = {name: value for name, (value, _) in inputs.latest.items()}
-    profile = profile.for_account({"segment": inputs.segment}, measures)
+    profile = profile.for_account({**inputs.attributes, "segment": inputs.segment}, measures)
     quant = quantitative_subscore(
         profile.quantitative,
         inputs.latest,
@@ -150,7 +150,7 @@ def score_account(
     """Point-in-time score of one account: only data dated on or before `as_of` is used."""
     as_of = as_utc(as_of)
     row = queries.account_row(session, account_id)
-    account = (account_id, row[1], row[2]) if row else (account_id, None, None)
+    account = (account_id, row[1], row[2], row[3]) if row else (account_id, None, None, {})
     (inputs,) = load_page(session, profile, [account], as_of)
     return score_inputs(profile, inputs, as_of).score
 
@@ -199,7 +199,7 @@ def _recompute(
         summary.run_id = queries.start_score_run(session, as_of, profile.full_version)
     after: str | None = None
     while page := queries.account_page(session, after, page_size):
-        accounts = [(row[0], row[1], row[2]) for row in page]
+        accounts = [(row[0], row[1], row[2], row[3]) for row in page]
         inputs = load_page(session, profile, accounts, as_of)
         scored = [score_inputs(profile, account, as_of) for account in inputs]
         summary.accounts += len(scored)

@@ -29,21 +29,30 @@ from convsignal.store.tables import (
 
 
 def ensure_account(
-    session: Session, account_id: str, *, name: str | None = None, segment: str | None = None
+    session: Session,
+    account_id: str,
+    *,
+    name: str | None = None,
+    segment: str | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        account = Account(id=account_id, name=name, segment=segment)
+        account = Account(
+            id=account_id, name=name, segment=segment, attributes=dict(attributes or {})
+        )
         session.add(account)
         session.flush()
-    else:
-        changed = False
-        if name and account.name != name:
-            account.name, changed = name, True
-        if segment and account.segment != segment:
-            account.segment, changed = segment, True
-        if changed:
-            session.add(account)
+        return account
+    changed = False
+    if name and account.name != name:
+        account.name, changed = name, True
+    if segment and account.segment != segment:
+        account.segment, changed = segment, True
+    if attributes and {**account.attributes, **attributes} != account.attributes:
+        account.attributes, changed = {**account.attributes, **attributes}, True
+    if changed:
+        session.add(account)
     return account
 
 

@@ -31,19 +31,23 @@ from convsignal.store.tables import (
     utcnow,
 )
 
+AccountRow = Row[str, str | None, str | None, dict[str, str]]
 
-def account_page(
-    session: Session, after: str | None, limit: int
-) -> Sequence[Row[str, str | None, str | None]]:
-    """(id, name, segment) of the next `limit` accounts after `after`, in id order."""
-    statement = select(col(Account.id), col(Account.name), col(Account.segment))
+
+def _account_columns() -> Any:
+    return select(col(Account.id), col(Account.name), col(Account.segment), col(Account.attributes))
+
+
+def account_page(session: Session, after: str | None, limit: int) -> Sequence[AccountRow]:
+    """(id, name, segment, attributes) of the next `limit` accounts after `after`, id order."""
+    statement = _account_columns()
     if after is not None:
         statement = statement.where(col(Account.id) > after)
     return session.connection().execute(statement.order_by(col(Account.id)).limit(limit)).all()
 
 
-def account_row(session: Session, account_id: str) -> Row[str, str | None, str | None] | None:
-    statement = select(col(Account.id), col(Account.name), col(Account.segment))
+def account_row(session: Session, account_id: str) -> AccountRow | None:
+    statement = _account_columns()
     return session.execute(statement.where(col(Account.id) == account_id)).first()
 
 

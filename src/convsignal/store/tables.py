@@ -29,6 +29,10 @@ class Account(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=200)
     name: str | None = Field(default=None, max_length=300)
     segment: str | None = Field(default=None, max_length=100)
+    # plan, industry, region, … from the metrics CSV: what per-segment profiles can match on
+    attributes: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 
