@@ -345,10 +345,11 @@ class MetricsImport:
 
 
 def import_metrics(engine: Engine, path: Path) -> MetricsImport:
-    """Load a metrics CSV; good rows are stored, bad rows are reported (file and line)."""
-    from convsignal.ingest.metrics_csv import read_metrics_csv
+    """Load a metrics CSV or JSON file; good rows are stored, bad ones are reported (file and
+    line or JSON path)."""
+    from convsignal.ingest.metrics_csv import read_metrics_file
 
-    parsed = read_metrics_csv(path)
+    parsed = read_metrics_file(path)
     values = 0
     with session_scope(engine) as session:
         for row in parsed.rows:

@@ -227,3 +227,24 @@ def test_plan_from_the_metrics_csv_selects_a_segment_profile(tmp_path: Path) -> 
     assert rows["a-gold"]["score"] < 99
     assert rows["a-gold"]["band"] != "healthy"  # the gold plan's stricter band edge
     assert rows["b-std"]["band"] == "healthy"
+
+
+def test_metrics_import_from_json_names_bad_records_by_json_path(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(
+        json.dumps(
+            {
+                "metrics": [
+                    {"account_id": "acme", "as_of": "2026-11-01", "nps": 20, "csat": None},
+                    {"account_id": "beta", "as_of": "2026-11-01", "nps": "lots"},
+                    "not a record",
+                ]
+            }
+        )
+    )
+    env = {"CONVSIGNAL_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    result = runner.invoke(app, ["metrics", "import", str(path)], env=env)
+    assert result.exit_code == 1
+    assert "imported 1 rows (1 values)" in result.output  # null csat: not measured
+    assert f"{path}:$.metrics[1]: column 'nps' is not a number" in result.output
+    assert f"{path}:$.metrics[2]: record is not an object" in result.output

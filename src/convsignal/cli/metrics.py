@@ -18,13 +18,16 @@ app = typer.Typer(
 @app.command("import")
 def import_command(
     file: Annotated[
-        Path, typer.Argument(help="CSV: account_id, as_of, then one column per measure.")
+        Path,
+        typer.Argument(
+            help="CSV (account_id, as_of, one column per measure) or JSON (a list of such records)."
+        ),
     ],
     database_url: Annotated[
         str | None, typer.Option("--database-url", help="Overrides CONVSIGNAL_DATABASE_URL.")
     ] = None,
 ) -> None:
-    """Load measures per account and date; re-importing the same rows replaces them.
+    """Load measures per account and date from CSV or JSON; re-importing replaces them.
 
     Columns: account_id, as_of (required); account_name, segment (optional); renewal_date;
     any numeric measure, e.g. licensed_seats, active_users, usage_trend_pct,

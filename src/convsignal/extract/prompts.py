@@ -50,7 +50,7 @@ class PromptSet:
             {
                 "speaker": turn.speaker,
                 "role": turn.role.value,
-                "text": turn.text,
+                "text": defuse_markers(turn.text),
                 "internal": turn.internal,
             }
             for turn in conversation.turns
@@ -58,11 +58,16 @@ class PromptSet:
         return self.user_template.render(
             channel=conversation.channel.value,
             occurred_at=conversation.occurred_at.date().isoformat(),
-            subject=conversation.subject,
+            subject=defuse_markers(conversation.subject) if conversation.subject else None,
             turns=turns,
             part=part,
             parts=parts,
         )
+
+
+def defuse_markers(text: str) -> str:
+    """The conversation cannot close its own data block: marker look-alikes are bent."""
+    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
 
 
 def _environment() -> jinja2.Environment:

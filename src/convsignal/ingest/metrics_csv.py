@@ -1,4 +1,7 @@
-"""Quantitative measures from a CSV file, one row per account and date.
+"""Quantitative measures from a CSV or JSON file, one row per account and date.
+
+JSON: a list of objects (or `{"metrics": [...]}`) with the same keys as the CSV columns;
+numbers may be JSON numbers, a missing key or `null` means "not measured".
 
 Required columns: `account_id`, `as_of`. Optional account attributes: `account_name`,
 `segment`, and text attributes that per-segment scoring profiles can match on: `plan`,
@@ -10,6 +13,7 @@ is a numeric measure; a blank cell means "not measured" and is skipped, never re
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -48,6 +52,44 @@ def _parse_date(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def read_metrics_file(path: Path) -> MetricsFile:
+    """CSV or JSON by the file's suffix."""
+    if path.suffix.lower() == ".json":
+        return read_metrics_json(path)
+    return read_metrics_csv(path)
+
+
+def read_metrics_json(path: Path) -> MetricsFile:
+    """Good records are returned; each bad one becomes an error naming its JSON path."""
+    result = MetricsFile()
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        result.errors.append(
+            IngestError(f"not valid JSON ({exc.msg})", path=str(path), record=f"line {exc.lineno}")
+        )
+        return result
+    records = data.get("metrics") if isinstance(data, dict) else data
+    if not isinstance(records, list):
+        result.errors.append(
+            IngestError('expected a list of records or {"metrics": [...]}', path=str(path))
+        )
+        return result
+    for index, record in enumerate(records):
+        where = f"$.metrics[{index}]" if isinstance(data, dict) else f"$[{index}]"
+        if not isinstance(record, dict):
+            result.errors.append(
+                IngestError("record is not an object", path=str(path), record=where)
+            )
+            continue
+        row = {str(k): "" if v is None else str(v) for k, v in record.items()}
+        try:
+            result.rows.append(_row(row, path, where))
+        except IngestError as exc:
+            result.errors.append(exc)
+    return result
+
+
 def read_metrics_csv(path: Path) -> MetricsFile:
     """Good rows are returned, each bad row becomes an error naming file, line and column."""
     result = MetricsFile()
@@ -74,8 +116,8 @@ def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
             yield index, row
 
 
-def _row(row: dict[str, str], path: Path, line: int) -> MetricsRow:
-    record = f"line {line}"
+def _row(row: dict[str, str], path: Path, line: int | str) -> MetricsRow:
+    record = f"line {line}" if isinstance(line, int) else line
     account_id = (row.get("account_id") or "").strip()
     if not account_id:
         raise IngestError("empty account_id", path=str(path), record=record)
