@@ -22,6 +22,9 @@ from convsignal.scrub import ENTITIES
 
 app = typer.Typer(help="Evaluations on labelled data (metrics only, never text).")
 
+# The evaluation set lives in the repository's eval/ folder (it is not shipped in the wheel).
+DEFAULT_DATASET = Path(__file__).resolve().parents[3] / "eval" / "pii" / "dataset.json"
+
 
 class Split(StrEnum):
     ALL = "all"
@@ -31,9 +34,10 @@ class Split(StrEnum):
 
 @app.command("pii")
 def pii(
-    dataset: Annotated[Path, typer.Option("--dataset", help="PII evaluation set (JSON).")] = Path(
-        "eval/pii/dataset.json"
-    ),
+    dataset: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="PII evaluation set (JSON); default: the checkout's."),
+    ] = None,
     split: Annotated[
         Split, typer.Option("--split", help="dev: what the recognizers were tuned on.")
     ] = Split.ALL,
@@ -52,6 +56,7 @@ def pii(
     domains) that each system would wrongly scrub.
     """
     config = settings()
+    dataset = dataset or DEFAULT_DATASET
     data = load_dataset(dataset)
     systems = SYSTEMS if baseline else SYSTEMS[:2]
     with console.status("loading models and scrubbing the evaluation set…"):
