@@ -28,7 +28,7 @@ from convsignal.extract.merge import merge_chunks, signals_from_model
 from convsignal.extract.prompts import PromptSet
 from convsignal.extract.providers.batch import BatchOutcome, BatchRequest, BatchStatus
 from convsignal.ingest import read_paths
-from convsignal.pipeline import Pipeline, RunSummary, safe_reason
+from convsignal.pipeline import Pipeline, RunSummary
 from convsignal.store import repository
 from convsignal.store.engine import session_scope
 from convsignal.store.tables import BatchItem, BatchJob, ConversationRecord, utcnow
@@ -278,17 +278,9 @@ class BatchRunner:
         content_hash: str | None,
         summary: BatchSummary,
     ) -> None:
-        reason = safe_reason(exc)
+        reason = self._pipeline.dead_letter(stage, exc, file, record, content_hash, run_id=None)
         summary.failed += 1
         summary.failures.append((f"{file}:{record}" if record else file, reason))
-        with session_scope(self.engine) as session:
-            repository.add_dead_letter(
-                session,
-                repository.DeadLetterInput(
-                    stage, file, record, type(exc).__name__, reason, content_hash
-                ),
-                run_id=None,
-            )
 
 
 __all__ = ["BatchRunner", "BatchSummary", "RunSummary", "custom_id"]

@@ -316,10 +316,24 @@ class Pipeline:
     ) -> None:
         if isinstance(exc, UnmappedConversation):  # read fine, but maps to no account
             stage, content_hash = "unmapped", exc.content_hash
-        reason = safe_reason(exc)
+        reason = self.dead_letter(stage, exc, file, record, content_hash, run_id=summary.run_id)
         summary.failed += 1
         where = f"{file}:{record}" if record else file
         summary.failures.append(Failure(where, stage, reason, file))
+
+    def dead_letter(
+        self,
+        stage: str,
+        exc: BaseException,
+        file: str,
+        record: str | None,
+        content_hash: str | None,
+        *,
+        run_id: int | None,
+    ) -> str:
+        """Store why an item could not become events; returns the (text-free) reason."""
+        reason = safe_reason(exc)
+        where = f"{file}:{record}" if record else file
         log.info("dead letter at %s stage for %s: %s", stage, where, type(exc).__name__)
         with session_scope(self._engine) as session:
             repository.add_dead_letter(
@@ -332,8 +346,9 @@ class Pipeline:
                     reason=reason,
                     content_hash=content_hash,
                 ),
-                run_id=summary.run_id,
+                run_id=run_id,
             )
+        return reason
 
 
 @dataclass
