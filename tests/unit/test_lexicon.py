@@ -26,7 +26,6 @@ from convsignal.domain import (
     Trajectory,
 )
 from convsignal.errors import ConfigError
-from convsignal.extract import lexicon as lexicon_module
 from convsignal.extract.lexicon import LexiconExtractor, default_patterns_path
 from convsignal.extract.schema import EVIDENCE_MAX_CHARS
 
@@ -347,8 +346,10 @@ def test_default_patterns_path_prefers_the_wheel_copy(
     shipped = tmp_path / "_prompts" / "lexicon" / "patterns.yaml"
     shipped.parent.mkdir(parents=True)
     shutil.copyfile(default_patterns_path(), shipped)
-    monkeypatch.setattr(lexicon_module, "files", lambda package: tmp_path)
-    assert default_patterns_path() == shipped
+    import convsignal.extract.prompts as prompts_module
+
+    monkeypatch.setattr(prompts_module, "files", lambda package: tmp_path)
+    assert default_patterns_path() == shipped  # the lexicon and the LLM prompt share it
 
 
 PHRASES = st.sampled_from([text for text, _, _ in DETECTED + NOT_DETECTED])

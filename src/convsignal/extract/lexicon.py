@@ -15,7 +15,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -37,6 +36,7 @@ from convsignal.domain import (
     Trajectory,
 )
 from convsignal.errors import ConfigError
+from convsignal.extract.prompts import prompts_root
 from convsignal.extract.schema import EVIDENCE_MAX_CHARS
 
 __all__ = [
@@ -70,10 +70,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 def default_patterns_path() -> Path:
     """The installed wheel's copy first, then the source checkout's `prompts/` directory."""
-    shipped = files("convsignal") / "_prompts" / "lexicon" / "patterns.yaml"
-    if isinstance(shipped, Path) and shipped.is_file():
-        return shipped
-    return Path(__file__).resolve().parents[3] / "prompts" / "lexicon" / "patterns.yaml"
+    return prompts_root() / "lexicon" / "patterns.yaml"
 
 
 # YAML section -> the kind it fills and the closed enum its keys must come from.
