@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from convsignal.cli import eval_signals
 from convsignal.cli.common import console, settings
 from convsignal.evaluation.pii_eval import (
     SYSTEMS,
@@ -21,6 +22,7 @@ from convsignal.evaluation.pii_metrics import ALL_PII
 from convsignal.scrub import ENTITIES
 
 app = typer.Typer(help="Evaluations on labelled data (metrics only, never text).")
+app.command("run")(eval_signals.run)
 
 # The evaluation set lives in the repository's eval/ folder (it is not shipped in the wheel).
 DEFAULT_DATASET = Path(__file__).resolve().parents[3] / "eval" / "pii" / "dataset.json"

@@ -10,6 +10,7 @@ provider's message (it may quote the conversation).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -217,7 +218,7 @@ class InstructorExtractor:
                 }
             ]
             return await client.create_with_completion(  # type: ignore[no-any-return]
-                response_model=ConversationSignals,
+                response_model=_response_model(),
                 model=config.model,
                 max_tokens=config.max_tokens,
                 system=system,
@@ -225,7 +226,7 @@ class InstructorExtractor:
                 max_retries=config.validation_retries,
             )
         return await client.create_with_completion(  # type: ignore[no-any-return]
-            response_model=ConversationSignals,
+            response_model=_response_model(),
             model=config.model,
             max_tokens=config.max_tokens,
             messages=[
@@ -309,3 +310,17 @@ def _usage_of(raw: Any, *, requests: int) -> TokenUsage:
         cache_read_tokens=cached,
         requests=requests,
     )
+
+
+@functools.cache
+def _response_model() -> type[ConversationSignals]:
+    """The response model, wrapped for instructor once.
+
+    Given a plain pydantic model, instructor wraps it in a new `ResponseSchema` subclass on
+    every call, so pydantic builds a class and generates its JSON schema per request: about
+    40% of the client's CPU per call at high concurrency (eval/bench_llm.py). Passing a model
+    that is already wrapped skips that, and the schema cache in `extract.schema` then hits.
+    """
+    import instructor
+
+    return instructor.openai_schema(ConversationSignals)
