@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck eval bench format clean
+.PHONY: demo test lint typecheck eval bench format clean browser
 
 $(STAMP): pyproject.toml requirements-spacy-model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements-spacy-model.txt
 demo: $(STAMP)
 	$(BIN)/convsignal demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 lint: $(STAMP)
@@ -29,6 +29,19 @@ typecheck: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/convsignal eval pii
+	$(BIN)/convsignal eval run --max pii.leaks_after_rescan=0
+
+# Debian's chromium for the review page's browser test. Installed when we are root on a
+# Debian/Ubuntu machine (as in CI); elsewhere the test skips and says how to install it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q chromium >/dev/null 2>&1 \
+	      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
+	      || echo "could not install chromium: the browser test will skip"; \
+	  else echo "chromium not found: the browser test will skip (apt-get install chromium)"; fi; }
 
 # Benchmarks print ratios measured side by side in one run; the machines are shared and noisy.
 bench: $(STAMP)

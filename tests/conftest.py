@@ -37,6 +37,12 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
 
 
+@pytest.fixture(autouse=True)
+def _private_config_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Nothing a test does lands in the user's ~/.config (e.g. the jobs queue's key file)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config-home"))
+
+
 def _postgres_reason() -> str | None:
     try:
         import psycopg

@@ -92,6 +92,47 @@ class Settings(BaseSettings):
     llm_validation_retries: int = Field(default=2, ge=0, le=5, description="re-asks on bad JSON")
     llm_mode: str = Field(default="tools", description="openai: tools or json_schema")
 
+    # Scorer API (`convsignal serve`).
+    api_max_body_bytes: int = Field(
+        default=5_000_000, ge=1024, description="larger request bodies get 413"
+    )
+    api_pool_size: int = Field(default=10, ge=1, le=200, description="DB connections per worker")
+    api_max_overflow: int = Field(default=10, ge=0, le=200, description="extra connections")
+    api_max_page_size: int = Field(default=500, ge=1, le=10_000, description="list page limit")
+    api_pool_pre_ping: bool = Field(
+        default=False,
+        description="test each pooled connection before use (a round trip per request); off: "
+        "a connection lost to a database restart fails one request with 503, then the pool "
+        "is renewed",
+    )
+    api_key_cache_seconds: float = Field(
+        default=10.0, ge=0, le=3600, description="a key revoked elsewhere works until then"
+    )
+
+    # Jobs queue of the scorer API (conversation submissions).
+    queue_key: str | None = Field(
+        default=None,
+        description="Fernet key(s), comma-separated, newest first, for submitted text at rest; "
+        "unset: a 0600 key file next to the SQLite database or in the user's config folder",
+    )
+    queue_lease_seconds: float = Field(
+        default=30.0, gt=0, description="a running job not heartbeaten this long is re-queued"
+    )
+    queue_poll_seconds: float = Field(default=1.0, gt=0, description="idle worker's poll")
+    queue_shutdown_seconds: float = Field(
+        default=20.0, ge=0, description="on shutdown, wait this long for a running job"
+    )
+    queue_max_attempts: int = Field(default=3, ge=1, description="claims before a job fails")
+    queue_max_conversations: int = Field(default=1000, ge=1, description="per submission")
+    # Webhook deliveries of playbook triggers.
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50, description="then dead-lettered")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="per attempt")
+    webhook_backoff_seconds: float = Field(
+        default=5.0, gt=0, description="first retry delay; doubles per attempt, jittered"
+    )
+    webhook_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, description="outbox scan interval")
+
     @property
     def effective_allow_list(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.allow_list, *self.extra_allow_list)))

@@ -19,7 +19,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from convsignal.domain import Conversation, ExtractionResult, ScrubbedConversation, TokenUsage
-from convsignal.errors import ConvSignalError, ExtractionError, IngestError, StoreError
+from convsignal.errors import (
+    ConvSignalError,
+    ExtractionError,
+    IngestError,
+    ScrubError,
+    StoreError,
+)
 from convsignal.extract.base import AsyncExtractor, Extractor
 from convsignal.extract.pricing import PriceTable, load_prices
 from convsignal.extract.runner import extract_many
@@ -29,6 +35,11 @@ from convsignal.store import repository
 from convsignal.store.engine import session_scope
 
 log = logging.getLogger("convsignal.pipeline")
+
+# Conversations scrubbed together (one `nlp.pipe` pass); bounded so memory stays flat and a
+# kill loses little work: whichever limit is reached first.
+SCRUB_BATCH_ITEMS = 32
+SCRUB_BATCH_CHARS = 200_000
 
 
 @dataclass
@@ -122,6 +133,16 @@ class Pipeline:
         format_name: str = "auto",
         on_item: Callable[[], None] | None = None,
     ) -> RunSummary:
+        items = read_paths(paths, self._options, format_name=format_name)
+        return self.run_items(items, on_item=on_item)
+
+    def run_items(
+        self,
+        conversations: Iterable[Conversation | IngestError],
+        *,
+        on_item: Callable[[], None] | None = None,
+    ) -> RunSummary:
+        """`run` on conversations already read (the API's submissions), errors included."""
         started = time.monotonic()
         extractor = self._extractor
         with session_scope(self._engine) as session:
@@ -129,18 +150,13 @@ class Pipeline:
             assert run.id is not None
         summary = RunSummary(run.id, extractor.extractor_id, extractor.prompt_version)
         status = "failed"
-        items = self._resolving_remapped(read_paths(paths, self._options, format_name=format_name))
+        items = self._resolving_remapped(iter(conversations))
         try:
             if isinstance(extractor, AsyncExtractor):
                 asyncio.run(self._run_async(items, summary, extractor, on_item))
             else:
-                for item in items:
-                    if isinstance(item, IngestError):
-                        self._dead_letter(summary, "ingest", item, item.path, item.record, None)
-                    else:
-                        self._process(summary, item)
-                    if on_item is not None:
-                        on_item()
+                for batch in _batches(items, SCRUB_BATCH_ITEMS, SCRUB_BATCH_CHARS):
+                    self._process_batch(summary, batch, on_item)
             status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -186,24 +202,54 @@ class Pipeline:
                 extractor.prompt_version,
             )
 
-    def _process(self, summary: RunSummary, conversation: Conversation) -> None:
-        if self._is_done(conversation):
-            summary.skipped += 1
-            return
-        content_hash = conversation.content_hash
-        locator = conversation.locator
-        stage = "scrub"
+    def _process_batch(
+        self,
+        summary: RunSummary,
+        batch: list[Conversation | IngestError],
+        on_item: Callable[[], None] | None,
+    ) -> None:
+        """A batch is scrubbed in one `scrub_many` call (spaCy's `nlp.pipe` over all its
+        texts), then each conversation is extracted and stored in its own transaction."""
+        todo: list[Conversation] = []
+        seen: set[str] = set()
+        for item in batch:
+            if isinstance(item, IngestError):
+                self._dead_letter(summary, "ingest", item, item.path, item.record, None)
+            elif item.content_hash in seen or self._is_done(item):
+                summary.skipped += 1  # done before, or a duplicate within this batch
+            else:
+                seen.add(item.content_hash)
+                todo.append(item)
+                continue
+            if on_item is not None:
+                on_item()
+        del batch
+        locators = [(c.locator, c.content_hash) for c in todo]
+        scrubbed_all = list(self.scrubber.scrub_many(todo)) if todo else []
+        todo.clear()  # raw text goes no further than this line
+        for (locator, content_hash), scrubbed in zip(locators, scrubbed_all, strict=True):
+            if isinstance(scrubbed, ScrubError):
+                self._dead_letter(
+                    summary, "scrub", scrubbed, locator.file, locator.record, content_hash
+                )
+            else:
+                self._extract_and_store(summary, scrubbed)
+            if on_item is not None:
+                on_item()
+
+    def _extract_and_store(self, summary: RunSummary, scrubbed: ScrubbedConversation) -> None:
+        locator = scrubbed.locator
+        stage = "extract"
         try:
-            scrubbed = self.scrubber.scrub(conversation)
-            del conversation  # raw text goes no further than this line
-            stage = "extract"
             result = self._extractor.extract(scrubbed)
             stage = "store"
             self._store(summary, scrubbed, result)
         except Exception as exc:
             if isinstance(exc, ExtractionError) and exc.fatal:
                 raise
-            self._dead_letter(summary, stage, exc, locator.file, locator.record, content_hash)
+            self._dead_letter(
+                summary, stage, exc, locator.file, locator.record, scrubbed.content_hash
+            )
 
     def _store(
         self, summary: RunSummary, scrubbed: ScrubbedConversation, result: ExtractionResult
@@ -399,3 +445,19 @@ def retry_failed(pipeline: Pipeline, *, on_item: Callable[[], None] | None = Non
             if file not in failed_now:
                 repository.resolve_ingest_letters(session, file, except_run=summary.run_id)
     return summary
+
+
+def _batches(
+    items: Iterator[Conversation | IngestError], max_items: int, max_chars: int
+) -> Iterator[list[Conversation | IngestError]]:
+    batch: list[Conversation | IngestError] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        if isinstance(item, Conversation):
+            size += sum(len(turn.text) for turn in item.turns)
+        if len(batch) >= max_items or size >= max_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch

@@ -133,3 +133,139 @@ def test_no_canary_at_rest_in_logs_or_output(
         lowered = haystack.lower()
         for canary in CANARIES:
             assert canary.lower() not in lowered, f"canary {canary!r} found in {where}"
+
+
+def test_no_canary_from_the_api_queue_at_rest_in_logs_or_responses(
+    engine: Engine, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Canary text submitted to POST /v1/conversations: encrypted while queued, gone once
+    the job ran, never in a log line (DEBUG), a table, the database file or a response
+    (including the 422 for a bad record that quotes it)."""
+    from fastapi.testclient import TestClient
+
+    from convsignal.api.app import create_app
+    from tests.integration.queue_helpers import api_keys, queue_settings, wait_for_job
+
+    caplog.set_level(logging.DEBUG)
+    settings = queue_settings(database_url, tmp_path)
+    keys = api_keys(engine)
+    speakers = {p["name"] for p in PARTICIPANTS}
+    call = (tmp_path / "exports").resolve()
+    call.mkdir()
+    seed(call)
+    conversations = []
+    for index, name in enumerate(("canary-call", "canary-ticket")):
+        text = (call / f"{name}.txt").read_text().split("---\n", 2)[2]
+        turns = [
+            {"speaker": line.split(": ", 1)[0], "text": line.split(": ", 1)[1]}
+            for line in text.splitlines()
+            if line.split(": ", 1)[0] in speakers
+        ]
+        conversations.append(
+            {
+                "source_id": f"canary-{index}",
+                "account_id": "zephyr",
+                "channel": "call",
+                "occurred_at": f"2026-11-1{index}T09:00:00Z",
+                "subject": "Renewal chat with Quillon",
+                "participants": PARTICIPANTS,
+                "turns": turns,
+            }
+        )
+    bad_record = {"type": "conversation", "id": 7, "source": {"body": SENTENCE_CANARIES[0]}}
+    responses = []
+    haystacks: dict[str, str] = {}
+    with TestClient(create_app(settings, engine=engine, workers=False)) as client:
+        accepted = client.post(
+            "/v1/conversations", json={"conversations": conversations}, headers=keys["write"]
+        )
+        assert accepted.status_code == 202, accepted.text
+        refused = client.post(
+            "/v1/conversations",
+            json={"format": "intercom", "account_id": "zephyr", "records": [bad_record]},
+            headers=keys["write"],
+        )
+        assert refused.status_code == 422
+        missing_speaker = client.post(
+            "/v1/conversations",
+            json={"conversations": [conversations[0] | {"turns": [{"text": CANARIES[0]}]}]},
+            headers=keys["write"],
+        )
+        assert missing_speaker.status_code == 422
+        responses += [accepted.text, refused.text, missing_speaker.text]
+    haystacks["tables while queued"] = dump_tables(engine)
+
+    with TestClient(create_app(settings, engine=engine)) as client:
+        job = wait_for_job(client, accepted.json()["job_id"], keys["read"])
+        assert job["status"] == "succeeded", job
+        responses.append(client.get(f"/v1/jobs/{job['job_id']}", headers=keys["read"]).text)
+        events = client.get("/v1/accounts/zephyr/events", headers=keys["read"])
+        responses.append(events.text)
+    tables = dump_tables(engine)
+    assert "budget_cuts" in tables  # the job really ran and stored events
+    haystacks |= {"tables": tables, "logs": caplog.text, "responses": "\n".join(responses)}
+    if database_url.startswith("sqlite"):
+        db_file = Path(database_url.removeprefix("sqlite:///"))
+        raw = b"".join(p.read_bytes() for p in db_file.parent.glob(db_file.name + "*"))
+        haystacks["database file"] = raw.decode("utf-8", errors="replace")
+    for where, haystack in haystacks.items():
+        lowered = haystack.lower()
+        for canary in CANARIES:
+            assert canary.lower() not in lowered, f"canary {canary!r} found in {where}"
+
+
+def test_no_canary_through_the_score_and_metrics_endpoints(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Canary text sent where the read/write endpoints take no text (what-if events, measure
+    values and names, query filters, cursors, request ids) is refused or dropped: never
+    echoed in a response or a log line (DEBUG), never stored."""
+    from fastapi.testclient import TestClient
+
+    from convsignal.api.apikeys import create_api_key
+    from convsignal.api.app import create_app
+    from convsignal.config import Settings
+    from convsignal.store.engine import session_scope
+
+    caplog.set_level(logging.DEBUG)
+    with session_scope(engine) as session:
+        read = {"Authorization": f"Bearer {create_api_key(session, scope='read', name='r')[1]}"}
+        write = {"Authorization": f"Bearer {create_api_key(session, scope='write', name='w')[1]}"}
+    text = SENTENCE_CANARIES[0]
+    pii = PII_CANARIES[0]
+    event = {"kind": "risk_flag", "occurred_at": "2026-11-20T00:00:00Z"}
+    calls: list[tuple[str, str, dict[str, object], dict[str, object] | None]] = [
+        ("POST", "/v1/score", read, {"events": [{**event, "signal_type": text}]}),
+        ("POST", "/v1/score", read, {"events": [{**event, "kind": text, "signal_type": pii}]}),
+        ("POST", "/v1/score", read, {"measures": {"nps": text}}),
+        ("POST", "/v1/score", read, {"measures": {text: 1}}),
+        ("POST", "/v1/score", read, {"note": text}),
+        ("POST", "/v1/metrics:batch", write, {"items": [
+            {"account_id": "zephyr", "as_of": "2026-11-20", "measures": {"nps": text}},
+            {"account_id": "zephyr", "as_of": text, "measures": {"csat": 4}},
+        ]}),
+        ("PUT", "/v1/accounts/zephyr/metrics", write,
+         {"as_of": "2026-11-20", "measures": {pii: 2}}),
+        ("POST", "/v1/accounts/zephyr/override", write, {"score": 50, "reason": text * 20}),
+        ("GET", f"/v1/accounts?segment=x&cursor={text}", read, None),
+        ("GET", f"/v1/accounts?band={text}", read, None),
+        ("GET", f"/v1/accounts/zephyr/events?kind={text}", read, None),
+        ("GET", "/v1/accounts", {**read, "X-Request-ID": text}, None),
+    ]  # fmt: skip
+    responses = []
+    settings = Settings(database_url=str(engine.url))
+    with TestClient(create_app(settings, engine=engine, workers=False)) as client:
+        for method, path, headers, body in calls:
+            response = client.request(method, path, json=body, headers=headers)
+            assert response.status_code in {200, 400, 404, 422}, (path, response.text)
+            responses.append(f"{response.headers}\n{response.text}")
+    assert sum("422" in r or "400" in r for r in responses) >= 9  # they really were refused
+    haystacks = {
+        "responses": "\n".join(responses),
+        "logs": caplog.text,
+        "tables": dump_tables(engine),
+    }
+    for where, haystack in haystacks.items():
+        lowered = haystack.lower()
+        for canary in (text, pii):
+            assert canary.lower() not in lowered, f"canary {canary!r} found in {where}"

