@@ -52,7 +52,8 @@ def serve(
 
     if database_url:  # worker processes read the environment
         os.environ["CONVSIGNAL_DATABASE_URL"] = database_url
-    config = settings(database_url)
+    os.environ["CONVSIGNAL_QUEUE_SHUTDOWN_SECONDS"] = str(graceful_timeout)
+    config = settings(database_url).model_copy(update={"queue_shutdown_seconds": graceful_timeout})
     with open_store(config):
         pass  # migrated to the newest schema
     console_err.print(
