@@ -31,6 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from convsignal.evaluation.history_generator import bulk_writer
+
 AS_OF = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get(
     "CONVSIGNAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -75,7 +77,7 @@ def generate(url: str, accounts: int, events: int, seed: int) -> dict[str, int]:
     conversations = accounts * CONVERSATIONS_PER_ACCOUNT
     raw = engine.raw_connection()
     try:
-        write = _sqlite_writer(raw) if url.startswith("sqlite") else _postgres_writer(raw)
+        write = bulk_writer(raw, postgres=not url.startswith("sqlite"))
         ids = [f"acct-{n:06d}" for n in range(accounts)]
         write(
             "accounts",
@@ -191,37 +193,6 @@ def _events(
             "bench",
             AS_OF,
         )
-
-
-def _sqlite_writer(raw: Any) -> Any:
-    def fmt(value: Any) -> Any:
-        return (
-            value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            if isinstance(value, datetime)
-            else value
-        )
-
-    def write(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" for _ in columns)
-        cursor = raw.cursor()
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-            ([fmt(v) for v in row] for row in rows),
-        )
-        cursor.close()
-
-    return write
-
-
-def _postgres_writer(raw: Any) -> Any:
-    def write(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        cursor = raw.cursor()
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.close()
-
-    return write
 
 
 # ---------------------------------------------------------------- the measured child

@@ -289,7 +289,7 @@ def generate_history(
     postgres = engine.dialect.name == "postgresql"
     raw = engine.raw_connection()
     try:
-        write = _postgres_writer(raw) if postgres else _sqlite_writer(raw)
+        write = bulk_writer(raw, postgres=postgres)
         _write_rows(
             write, generated, seed, int(next_conversation or 0), int(next_extraction or 0), summary
         )
@@ -396,6 +396,12 @@ EVENT_COLUMNS = [
     "score", "confidence", "speaker_role", "evidence", "extractor_id", "prompt_version",
     "created_at",
 ]  # fmt: skip
+
+
+def bulk_writer(raw: Any, *, postgres: bool) -> Writer:
+    """Fast bulk inserts on a raw DB-API connection: COPY on PostgreSQL, executemany on
+    SQLite. eval/bench_scoring.py seeds its 100,000 accounts with it too."""
+    return _postgres_writer(raw) if postgres else _sqlite_writer(raw)
 
 
 def _sqlite_writer(raw: Any) -> Writer:
