@@ -193,10 +193,7 @@ def _read_all(paths: Iterable[Path], options: IngestOptions, format_name: str) -
     for name, members in groups.items():
         group_reader = _FORMATS[name].read_group
         assert group_reader is not None
-        try:
-            yield from group_reader(members, options)
-        except IngestError as exc:
-            yield exc
+        yield from _guarded_group(group_reader, members, options)
 
 
 def _guarded(
@@ -205,6 +202,19 @@ def _guarded(
     assert read is not None
     try:
         yield from read(path, options)
+    except IngestError as exc:
+        yield exc
+
+
+def _guarded_group(
+    read_group: Callable[[Sequence[Path], IngestOptions], Items],
+    paths: Sequence[Path],
+    options: IngestOptions,
+) -> Items:
+    """A group reader's failure (e.g. a merged file that cannot be parsed) is one error item;
+    the items it yielded before stay."""
+    try:
+        yield from read_group(paths, options)
     except IngestError as exc:
         yield exc
 
@@ -254,7 +264,9 @@ def read_records(
     items: list[Conversation | IngestError] = []
     with files_in_memory(files):
         if fmt.read_group is not None:
-            raw: Iterable[Conversation | IngestError] = _grouped(fmt.read_group, files, options)
+            raw: Iterable[Conversation | IngestError] = _guarded_group(
+                fmt.read_group, list(files), options
+            )
         else:
             raw = (item for path in files for item in _guarded(fmt.read, path, options))
         for item in raw:
@@ -265,17 +277,6 @@ def read_records(
                 item = replace(item, account_id=account_id)
             items.append(assign_account(item, options.account_map, options.is_internal))
     return items
-
-
-def _grouped(
-    read_group: Callable[[Sequence[Path], IngestOptions], Items],
-    files: dict[Path, str],
-    options: IngestOptions,
-) -> Items:
-    try:
-        yield from read_group(list(files), options)
-    except IngestError as exc:
-        yield exc
 
 
 __all__ += ["UnmappedConversation", "format_examples", "in_memory_formats", "read_records"]
