@@ -3,6 +3,7 @@ readiness and metrics. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Iterator
@@ -323,3 +324,24 @@ def test_a_key_cached_in_one_process_is_refused_after_its_ttl(engine: Engine, ke
         assert client.get("/v1/accounts", headers=keys.header()).status_code == 200  # cached
         time.sleep(0.6)
         assert client.get("/v1/accounts", headers=keys.header()).status_code == 401
+
+
+def test_a_served_app_hides_its_startup_heap_from_the_collector(engine: Engine) -> None:
+    """`convsignal serve` freezes what is alive at startup (gc.freeze): full collections
+    then walk only what requests allocate, instead of pausing every request for the whole
+    heap. A test-process app (the default) freezes nothing."""
+    from convsignal.api.app import create_app
+    from convsignal.config import Settings
+
+    settings = Settings(database_url=str(engine.url))
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(settings, engine=engine, workers=False)) as client:
+            assert client.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() == 0
+        app = create_app(settings, engine=engine, workers=False, freeze_heap=True)
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() > 10_000  # modules, models, caches
+    finally:
+        gc.unfreeze()

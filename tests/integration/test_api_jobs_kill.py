@@ -45,9 +45,10 @@ class Server:
         self.log = (tmp_path / f"serve-{self.port}.log").open("wb")
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Server:
+    def start(self, *options: str) -> Server:
         executable = Path(sys.executable).parent / "convsignal"  # the installed command
         command = [str(executable), "serve", "--port", str(self.port), "--no-access-log"]
+        command += options
         self.process = subprocess.Popen(
             command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -134,3 +135,32 @@ def test_kill_9_mid_job_then_restart_finishes_it_without_duplicates(
     with session_scope(engine) as session:
         expected = session.scalar(select(func.sum(ConversationExtraction.event_count)))
     assert count(engine, SignalEventRecord) == expected
+
+
+def test_keep_alive_option_closes_idle_connections_after_its_seconds(
+    database_url: str, tmp_path: Path, servers: list[Server]
+) -> None:
+    server = Server(database_url, tmp_path, Fernet.generate_key().decode())
+    servers.append(server)
+    server.start("--keep-alive", "1")
+    request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as connection:
+        stream = connection.makefile("rb")
+
+        def response() -> bytes:
+            head = [stream.readline()]
+            while head[-1] not in (b"\r\n", b""):
+                head.append(stream.readline())
+            length = next(
+                int(line.split(b":")[1])
+                for line in head
+                if line.lower().startswith(b"content-length")
+            )
+            return head[0] + stream.read(length)
+
+        connection.sendall(request)
+        assert response() == b'HTTP/1.1 200 OK\r\n{"status":"ok"}'
+        connection.sendall(request)  # at once: the same connection still serves
+        assert response() == b'HTTP/1.1 200 OK\r\n{"status":"ok"}'
+        connection.settimeout(10)
+        assert stream.read(1) == b""  # idle past 1 s: the server closed it

@@ -12,6 +12,7 @@ webhook deliveries) run inside the lifespan and stop gracefully with it.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -41,10 +42,16 @@ Errors are `application/problem+json` bodies naming the field at fault.
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, workers: bool = True
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    workers: bool = True,
+    freeze_heap: bool = False,
 ) -> FastAPI:
     """The app. `engine`: share one (tests); else one is made from settings and disposed at
-    shutdown. `workers=False` runs no background workers (tests of the routes alone)."""
+    shutdown. `workers=False` runs no background workers (tests of the routes alone).
+    `freeze_heap`: once started, hide the startup heap from the collector (see
+    `freeze_startup_heap`; `convsignal serve` does, a test process should not)."""
     owns_engine = engine is None
     if engine is None:
         engine = make_engine(
@@ -60,8 +67,12 @@ def create_app(
         try:
             if workers:
                 async with background.run_workers(app):
+                    if freeze_heap:
+                        freeze_startup_heap()
                     yield
             else:
+                if freeze_heap:
+                    freeze_startup_heap()
                 yield
         finally:
             if owns_engine:
@@ -94,9 +105,21 @@ def create_app(
     return app
 
 
+def freeze_startup_heap() -> None:
+    """Hide what is alive once the app is up from the garbage collector (`gc.freeze`).
+
+    Modules, pydantic models, SQLAlchemy's caches and the profile live as long as the
+    process: a few hundred thousand objects that every full collection would walk again,
+    a pause of 100-300 ms every few thousand requests (seen in eval/bench_api.py as a
+    p99 of 200+ ms at 300 req/s). Frozen, a full collection walks only what requests
+    allocate. Idempotent: objects frozen once stay frozen."""
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> FastAPI:
     """The factory uvicorn calls in each worker process (`--workers` > 1)."""
-    return create_app(Settings())
+    return create_app(Settings(), freeze_heap=True)
 
 
 def _operations_router() -> APIRouter:

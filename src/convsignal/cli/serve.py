@@ -25,6 +25,15 @@ def serve(
             min=0,
         ),
     ] = 30.0,
+    keep_alive: Annotated[
+        float,
+        typer.Option(
+            help="Seconds an idle keep-alive connection stays open. Longer than a load "
+            "balancer's idle timeout (AWS ALB: 60 s), so the balancer, not the API, closes "
+            "idle connections and never sends a request on one being closed.",
+            min=1,
+        ),
+    ] = 75.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     access_log: Annotated[bool, typer.Option(help="One line per request (with its id).")] = True,
     database_url: Annotated[
@@ -66,12 +75,13 @@ def serve(
         "log_config": log_config(log_level.upper()),
         "access_log": access_log,
         "timeout_graceful_shutdown": graceful_timeout,
+        "timeout_keep_alive": keep_alive,
         "proxy_headers": False,
     }
     if workers == 1:
         from convsignal.api.app import create_app
 
-        uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
+        uvicorn.run(create_app(config, freeze_heap=True), **common)  # type: ignore[arg-type]
         return
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="convsignal-prom-"))
     uvicorn.run(
