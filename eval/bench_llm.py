@@ -1,6 +1,6 @@
 """LLM extraction throughput against the fake server, measured side by side in one run.
 
-    .venv/bin/python eval/bench_llm.py [--latency-ms 200] [--per-slot 8]
+    .venv/bin/python eval/bench_llm.py [--latency-ms 200] [--per-slot 16]
 
 1. Concurrency: convsignal's runner (real SDK + instructor, async, bounded concurrency) at
    concurrency 1, 8, 32 and 64 against the ideal (concurrency ÷ latency), and a naive
@@ -36,6 +36,7 @@ from convsignal.extract.providers.transport import TransportRetry
 from convsignal.extract.ratelimit import Limits
 from convsignal.extract.runner import extract_many
 from convsignal.extract.schema import ConversationSignals
+from convsignal.runtime import freeze_long_lived
 from convsignal.testing import FakeLLMServer
 
 MODEL = "claude-sonnet-4-test"
@@ -154,7 +155,7 @@ def main() -> None:
     )
     parser.add_argument("--latency-ms", type=float, default=200)
     parser.add_argument(
-        "--per-slot", type=int, default=8, help="conversations per concurrency slot"
+        "--per-slot", type=int, default=16, help="conversations per concurrency slot"
     )
     parser.add_argument(
         "--limit-seconds", type=float, default=30, help="length of the rate-limit run"
@@ -166,6 +167,7 @@ def main() -> None:
     print(f"{'runner':<26}{'conv':>6}{'seconds':>9}{'conv/s':>9}{'ideal/s':>9}{'of ideal':>10}")
     with ServerProcess(latency_ms=args.latency_ms) as server:
         asyncio.run(run(extractor(server.base_url, 4), conversations(8)))  # warm-up
+        freeze_long_lived()  # as `convsignal extract` does once its models are loaded
         naive_items = conversations(10)
         seconds = naive_sequential(server.base_url, naive_items)
         naive_rate = len(naive_items) / seconds

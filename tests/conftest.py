@@ -41,6 +41,8 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def _private_config_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
     """Nothing a test does lands in the user's ~/.config (e.g. the jobs queue's key file)."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config-home"))
+    # Commands run in the test process: a frozen heap would keep every test's garbage.
+    monkeypatch.setenv("CONVSIGNAL_FREEZE_HEAP", "0")
 
 
 def _postgres_reason() -> str | None:

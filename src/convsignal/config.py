@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     )
     profile_path: Path | None = Field(default=None, description="scoring profile YAML")
     log_level: str = "WARNING"
+    freeze_heap: bool = Field(
+        default=True,
+        description="long-running commands (serve, ingest, extract) hide their long-lived "
+        "objects from the garbage collector once loaded (see convsignal.runtime)",
+    )
 
     # LLM extraction. Keys keep the SDKs' own variable names.
     anthropic_api_key: str | None = Field(
@@ -91,6 +96,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=2048, ge=256)
     llm_validation_retries: int = Field(default=2, ge=0, le=5, description="re-asks on bad JSON")
     llm_mode: str = Field(default="tools", description="openai: tools or json_schema")
+    llm_http: str = Field(
+        default="aiohttp",
+        description="the SDKs' HTTP transport: aiohttp (the SDKs' DefaultAioHttpClient, less "
+        "CPU per request at high concurrency) or httpx (their default)",
+    )
 
     # Scorer API (`convsignal serve`).
     api_max_body_bytes: int = Field(

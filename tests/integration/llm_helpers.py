@@ -28,6 +28,7 @@ def llm_extractor(
     limits: Limits | None = None,
     transport: TransportRetry = FAST,
     max_chunk_chars: int = 24_000,
+    http: str = "aiohttp",
 ) -> InstructorExtractor:
     return InstructorExtractor(
         LLMConfig(
@@ -41,6 +42,7 @@ def llm_extractor(
             limits=limits or Limits(),
             transport=transport,
             max_chunk_chars=max_chunk_chars,
+            http=http,
         )
     )
 

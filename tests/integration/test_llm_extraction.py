@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from convsignal.errors import ExtractionError
+from convsignal.errors import ConfigError, ExtractionError
 from convsignal.store import repository
 from convsignal.store.engine import session_scope
 from convsignal.store.tables import (
@@ -98,12 +98,15 @@ def test_anthropic_system_prompt_is_cached_and_cost_is_recorded(
     ],
     ids=lambda rule: rule.kind.value,
 )
+@pytest.mark.parametrize("http", ["aiohttp", "httpx"])
 def test_transient_faults_and_bad_answers_recover(
-    engine: Engine, exports: Path, rule: FaultRule
+    engine: Engine, exports: Path, rule: FaultRule, http: str
 ) -> None:
+    """Under either HTTP transport (CONVSIGNAL_LLM_HTTP): the SDK's aiohttp client maps
+    aiohttp's errors and timeouts to httpx2's, so retries classify them the same way."""
     write_keyed(exports, 3)
     with FakeLLMServer(faults=[rule]) as server:
-        extractor = llm_extractor(server.base_url, timeout=1.0)
+        extractor = llm_extractor(server.base_url, timeout=1.0, http=http)
         summary = llm_pipeline(engine, extractor).run([exports])
         answered = [r for r in server.requests if r.status == 200]
     assert (summary.processed, summary.failed) == (3, 0)
@@ -265,3 +268,47 @@ def test_five_hundred_conversations_with_thirty_percent_faults(
     assert len(letters) == summary.failed
     assert counts["conversations"] == summary.processed
     assert len(keys) == 500
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_the_sdk_transport_follows_the_setting(provider: str) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    import anthropic
+    import httpx2
+    import openai
+
+    from convsignal.domain import Channel, Role, ScrubbedConversation, ScrubbedTurn, SourceLocator
+
+    conversation = ScrubbedConversation(
+        source_id="c1",
+        account_id="acme",
+        channel=Channel.CALL,
+        occurred_at=datetime(2026, 10, 1, tzinfo=UTC),
+        content_hash="0" * 64,
+        turns=(
+            ScrubbedTurn("<CUSTOMER_1>", "conversation-key: c1 Budget was cut.", Role.CUSTOMER),
+        ),
+        locator=SourceLocator("test", "memory"),
+        participant_roles=(Role.CUSTOMER,),
+    )
+    aiohttp_client = (anthropic if provider == "anthropic" else openai).DefaultAioHttpClient
+
+    async def transport(http: str) -> type:
+        base_url = server.base_url if provider == "anthropic" else server.openai_base_url
+        extractor = llm_extractor(base_url, provider=provider, model="m", http=http)
+        try:
+            result = await extractor.aextract(conversation)
+            assert result.usage.requests == 1
+            assert extractor._clients is not None
+            return type(extractor._clients.http)
+        finally:
+            await extractor.aclose()
+
+    with FakeLLMServer(answers={"c1": CHAMPION}) as server:
+        assert issubclass(asyncio.run(transport("aiohttp")), aiohttp_client)
+        used = asyncio.run(transport("httpx"))
+        assert used is httpx2.AsyncClient
+    with pytest.raises(ConfigError, match="CONVSIGNAL_LLM_HTTP"):
+        llm_extractor("http://127.0.0.1:9", http="requests")

@@ -12,7 +12,6 @@ webhook deliveries) run inside the lifespan and stop gracefully with it.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
@@ -29,6 +28,7 @@ from convsignal.api.problems import ProblemDetail, install_handlers, problem_res
 from convsignal.api.routes import accounts, events, jobs, keys, metrics, overrides, scores, webhooks
 from convsignal.api.routes import review as review_routes
 from convsignal.config import Settings
+from convsignal.runtime import freeze_long_lived
 from convsignal.score.profile import load_profile
 from convsignal.store.engine import current_revision, head_revision, make_engine
 
@@ -50,8 +50,8 @@ def create_app(
 ) -> FastAPI:
     """The app. `engine`: share one (tests); else one is made from settings and disposed at
     shutdown. `workers=False` runs no background workers (tests of the routes alone).
-    `freeze_heap`: once started, hide the startup heap from the collector (see
-    `freeze_startup_heap`; `convsignal serve` does, a test process should not)."""
+    `freeze_heap`: once started, hide the startup heap from the garbage collector (see
+    `convsignal.runtime`; `convsignal serve` does, a test process should not)."""
     owns_engine = engine is None
     if engine is None:
         engine = make_engine(
@@ -68,11 +68,11 @@ def create_app(
             if workers:
                 async with background.run_workers(app):
                     if freeze_heap:
-                        freeze_startup_heap()
+                        freeze_long_lived()
                     yield
             else:
                 if freeze_heap:
-                    freeze_startup_heap()
+                    freeze_long_lived()
                 yield
         finally:
             if owns_engine:
@@ -89,6 +89,7 @@ def create_app(
     app.state.engine = engine
     app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.profile = profile
+    app.state.freeze_heap = freeze_heap
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     install_handlers(app)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.api_max_body_bytes)
@@ -105,21 +106,10 @@ def create_app(
     return app
 
 
-def freeze_startup_heap() -> None:
-    """Hide what is alive once the app is up from the garbage collector (`gc.freeze`).
-
-    Modules, pydantic models, SQLAlchemy's caches and the profile live as long as the
-    process: a few hundred thousand objects that every full collection would walk again,
-    a pause of 100-300 ms every few thousand requests (seen in eval/bench_api.py as a
-    p99 of 200+ ms at 300 req/s). Frozen, a full collection walks only what requests
-    allocate. Idempotent: objects frozen once stay frozen."""
-    gc.collect()
-    gc.freeze()
-
-
 def app_from_environment() -> FastAPI:
     """The factory uvicorn calls in each worker process (`--workers` > 1)."""
-    return create_app(Settings(), freeze_heap=True)
+    settings = Settings()
+    return create_app(settings, freeze_heap=settings.freeze_heap)
 
 
 def _operations_router() -> APIRouter:

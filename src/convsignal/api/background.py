@@ -32,6 +32,7 @@ from convsignal.config import Settings
 from convsignal.extract.registry import resolve
 from convsignal.ingest import IngestOptions
 from convsignal.pipeline import Pipeline
+from convsignal.runtime import freeze_long_lived
 from convsignal.scrub import Scrubber
 
 log = logging.getLogger("convsignal.api.background")
@@ -66,13 +67,21 @@ def pipeline_factory(app: FastAPI) -> Callable[[], Pipeline]:
             existing = getattr(app.state, "pipeline", None)
             if existing is None:
                 settings = cast(Settings, app.state.settings)
+                freeze = bool(getattr(app.state, "freeze_heap", False))
+
+                def scrubber() -> Scrubber:
+                    built = Scrubber(
+                        spacy_model=settings.spacy_model,
+                        allow_list=settings.effective_allow_list,
+                    )
+                    if freeze:
+                        freeze_long_lived()  # the spaCy model lives as long as the server
+                    return built
+
                 existing = Pipeline(
                     app.state.engine,
                     resolve(settings.extractor, settings),
-                    scrubber_factory=lambda: Scrubber(
-                        spacy_model=settings.spacy_model,
-                        allow_list=settings.effective_allow_list,
-                    ),
+                    scrubber_factory=scrubber,
                     options=IngestOptions(internal_domains=settings.internal_domains),
                 )
                 app.state.pipeline = existing

@@ -17,6 +17,7 @@ from convsignal.extract.base import Extractor
 from convsignal.extract.registry import known_extractors, resolve
 from convsignal.ingest import IngestOptions, format_examples, known_formats, load_account_map
 from convsignal.pipeline import Failure, Pipeline, RunSummary, count_inputs
+from convsignal.runtime import freeze_long_lived
 from convsignal.scrub import Scrubber
 
 MAX_FAILURES_SHOWN = 20
@@ -37,14 +38,14 @@ def build_pipeline(
         account_map=load_account_map(account_map) if account_map else None,
         csv_columns=parse_csv_columns(csv_columns or []),
     )
-    return Pipeline(
-        engine,
-        extractor,
-        scrubber_factory=lambda: Scrubber(
-            spacy_model=config.spacy_model, allow_list=config.effective_allow_list
-        ),
-        options=options,
-    )
+
+    def scrubber() -> Scrubber:
+        built = Scrubber(spacy_model=config.spacy_model, allow_list=config.effective_allow_list)
+        if config.freeze_heap:
+            freeze_long_lived()  # the spaCy model and the SDKs live as long as the run
+        return built
+
+    return Pipeline(engine, extractor, scrubber_factory=scrubber, options=options)
 
 
 def parse_csv_columns(values: list[str]) -> tuple[tuple[str, str], ...]:

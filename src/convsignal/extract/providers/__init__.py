@@ -28,6 +28,7 @@ def build_llm_extractor(provider: str, model: str, settings: Settings) -> object
         max_tokens=settings.llm_max_tokens,
         validation_retries=settings.llm_validation_retries,
         openai_mode=settings.llm_mode,
+        http=settings.llm_http,
         concurrency=settings.llm_concurrency,
         limits=Limits(
             requests_per_minute=settings.llm_requests_per_minute,
