@@ -32,10 +32,13 @@ EVAL_ALLOW_LIST = [VENDOR, "Pulse", "Insight Studio", "Journey Builder"]
 COMPETITORS = ["Gainsight", "Totango", "ChurnZero", "Vitally", "Planhat", "Salesforce",
                "HubSpot", "Zendesk", "Intercom", "Freshdesk", "Amplitude", "Mixpanel",
                "Pendo", "Looker", "Tableau"]  # fmt: skip
-UNLISTED_TOOLS = ["Stripe", "Shopify", "NetSuite", "Workday", "Asana", "Notion", "Datadog",
-                  "PagerDuty", "Twilio", "DocuSign", "Marketo", "Braze", "Klaviyo", "Airtable",
-                  "Confluence", "Power BI", "Google Sheets", "ServiceNow", "QuickBooks", "Xero",
-                  "Chargebee", "Greenhouse", "BambooHR", "Auth0", "OneLogin"]  # fmt: skip
+# Business names on no list: long-tail products, absent from convsignal.known_vendors (which
+# holds the widely used ones; the generator checks). 25 names, as many as the list had when
+# it held Stripe, Workday, Asana … (now built-in), so every other draw is unchanged.
+UNLISTED_TOOLS = ["Brex", "Pleo", "Spendesk", "Tipalti", "Expensify", "Personio", "HiBob",
+                  "Lattice", "Leapsome", "Guru", "Productboard", "Userpilot", "Appcues",
+                  "WalkMe", "Whatfix", "PostHog", "Metabase", "Retool", "Airbyte",
+                  "Rudderstack", "Mixmax", "Lemlist", "Vanta", "Drata", "Secureframe"]  # fmt: skip
 COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
                  "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
                  "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
@@ -251,7 +254,8 @@ def merge_adjacent(spans: list[dict[str, Any]], text: str) -> list[dict[str, Any
 
 def main() -> None:
     assert all(name in DEFAULT_ALLOW_LIST for name in COMPETITORS)
-    assert not any(name in DEFAULT_ALLOW_LIST for name in UNLISTED_TOOLS)
+    listed = {name.lower() for name in DEFAULT_ALLOW_LIST}
+    assert not any(name.lower() in listed for name in UNLISTED_TOOLS)
     templates = yaml.safe_load((HERE / "templates.yaml").read_text())
     maker = Maker(SEED)
     snippets = []
@@ -262,7 +266,7 @@ def main() -> None:
                 ident = f"{style}-{number:02d}-{render}"
                 snippets.append(maker.render(template, style, ident, split))
     lines = [json.dumps(s, ensure_ascii=False) for s in snippets]
-    header = {"version": 1, "seed": SEED, "generator": "eval/pii/generate.py",
+    header = {"version": 2, "seed": SEED, "generator": "eval/pii/generate.py",
               "allow_list": EVAL_ALLOW_LIST}  # fmt: skip
     out = HERE / "dataset.json"
     body = ",\n".join(f"  {line}" for line in lines)

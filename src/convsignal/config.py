@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from convsignal.known_vendors import KNOWN_VENDORS
+
 DEFAULT_DATABASE_URL = "sqlite:///convsignal.db"
 
 DEFAULT_ALLOW_LIST: tuple[str, ...] = (
@@ -45,6 +47,7 @@ DEFAULT_ALLOW_LIST: tuple[str, ...] = (
     "NPS",
     "CSAT",
     "API",
+    *KNOWN_VENDORS,  # business software customers name (convsignal.known_vendors)
 )
 
 

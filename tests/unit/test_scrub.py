@@ -286,3 +286,50 @@ def test_internal_notes_stay_marked_after_scrubbing(scrubber: Scrubber) -> None:
     marked = replace(base, turns=(base.turns[0], replace(base.turns[1], internal=True)))
     result = scrubber.scrub(marked)
     assert [turn.internal for turn in result.turns] == [False, True]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The desk line goes to voicemail since we moved to Airbyte.",
+        "We even cancelled Retool last quarter.",
+        "We integrated Spendesk last month.",
+        "Our SSO broke after Drata rotated the certificate.",
+        "Export to Personio missing rows since Monday.",
+        "Our Vanta sync has been failing since Monday.",
+        # a widely used product is on the built-in vendor list (convsignal.known_vendors)
+        "Perfect, and the SSO goes through Braze? Yes, Asana for identity.",
+        "Are you still on Xero for billing, or Chargebee?",
+    ],
+)
+def test_products_nobody_listed_survive_in_product_context(scrubber: Scrubber, text: str) -> None:
+    assert scrubber.scrub(conversation((DANA, text))).turns[0].text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # other evidence of a person wins over the product context
+        ("Okafor said the export broke. We even cancelled Okafor.", "Okafor"),
+        ("We moved to Priya Raman for the escalations.", "Priya Raman"),
+        ("I talked to Oluwaseun about the Vanta sync.", "Oluwaseun"),
+    ],
+)
+def test_people_are_still_scrubbed_beside_product_cues(
+    scrubber: Scrubber, text: str, name: str
+) -> None:
+    scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
+    assert name not in scrubbed
+    assert "<PERSON_1>" in scrubbed
+
+
+def test_a_participant_named_like_a_product_is_scrubbed_in_product_context(
+    scrubber: Scrubber,
+) -> None:
+    vance = Participant("Retool Vance", Role.CUSTOMER)
+    convo = replace(
+        conversation(),
+        participants=(vance,),
+        turns=(Turn("Retool Vance", "We even cancelled Retool."),),
+    )
+    assert scrubber.scrub(convo).turns[0].text == "We even cancelled <CUSTOMER_1>."

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from convsignal.scrub import patterns
 from convsignal.scrub.engine import load_ner, presidio_recognizers
-from convsignal.scrub.names import clean_name, context_names
+from convsignal.scrub.names import clean_name, context_names, product_words
 from convsignal.scrub.people import KnownPeople, name_terms, normalise
 
 PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z_]*_\d+>")
@@ -122,6 +122,9 @@ class Detector:
                 for start, end in persons.get((d, t), ())
                 for span in clean_name(text, start, end, allow)
             ]
+            if candidates:  # a lone word NER calls a person, used as a product: kept
+                products = product_words(text)
+                candidates = [span for span in candidates if span not in products]
             for start, end in [*candidates, *context_names(text, allow)]:
                 value = text[start:end]
                 if value.endswith(("'s", "’s")):

@@ -57,8 +57,9 @@ _CUES = [
     rf"[ \t]+(?:by|to))[ \t]+(?P<name>{_NAME})",
     rf"(?m:^[ \t]*(?:\[[\d:]+\][ \t]*)?(?P<name>{_NAME})(?:[ \t]+\([^)\n]{{1,24}}\))?:)",
     rf"(?:^|\s)[-–—][ \t]*(?P<name>{_NAME})(?m:[ \t]*$)",
-    rf"(?i:\b(?:my name is|name's|this is|i am|i'm|it's|speak(?:ing)? (?:to|with)|"
-    rf"talk(?:ing)? to|ask|loop(?:ing)? in|introduce (?:you|me) to|reach out to|attention|"
+    rf"(?i:\b(?:my name is|name's|this is|i am|i'm|it's|speak(?:ing|s)? (?:to|with)|"
+    rf"spoke (?:to|with)|talk(?:ed|ing|s)? (?:to|with)|met with|ask|loop(?:ing)? in|"
+    rf"introduce (?:you|me) to|reach out to|attention|"
     rf"attn:?|cc:?|owner to|escalated to|on behalf of|invite for|badge reader for|"
     rf"holder|person:?|reporter:?|requester:?|contact:?|user|account holder))"
     rf"[ \t]+(?P<name>{_NAME})",
@@ -69,6 +70,29 @@ _CUES = [
     rf"(?P<name>{_NAME})['’]s[ \t]+(?:team|boss|manager|account|email|phone|number|role|"
     r"replacement|background|desk|calendar|last day|direct line|username)",
 ]
+# Where a lone capitalised word is used as a product, not a person: the object of a
+# migration, an installation or an export, or followed by a product noun ("Our Vanta sync",
+# "after Drata rotated the certificate"). People are rarely the object of these verbs.
+# Deliberately absent: verbs people are objects of too ("went through", "came from",
+# "talked to", "rely on … for").
+_PRODUCT_BEFORE = (
+    r"(?i:\b(?:moved|moving|migrated|migrating|switched|switching|upgraded|upgrading|"
+    r"export(?:ed|ing|s)?|import(?:ed|ing|s)?|push(?:ed|es)?|sync(?:ed|ing|s)?|"
+    r"connect(?:ed|ing|s)?(?:[ \t]+it)?|integrat(?:e|ed|es|ing)(?:[ \t]+with)?)[ \t]+"
+    r"(?:to|into|from|with)|(?:cancel(?:l?ed|l?ing|s)?|integrated|uninstall(?:ed|ing)?|"
+    r"install(?:ed|ing)?|deploy(?:ed|ing)?|renew(?:ed|ing)?|replac(?:e|ed|ing)|"
+    r"licen[cs]e[ds]?|licen[cs]es[ \t]+for|subscription[ \t]+to|rolled[ \t]+out|"
+    r"implement(?:ed|ing)?))[ \t]+"
+)
+_PRODUCT_AFTER = (
+    r"[ \t]+(?i:sync|syncs|connector|integration|instance|workspace|tenant|plugin|add-on|"
+    r"api|webhooks?|export|import|licen[cs]es?|subscription|migration|outage|"
+    r"rotated|certificate|dashboard|admin[ \t]+console)\b"
+)
+_PRODUCT_RE = re.compile(
+    rf"(?:{_PRODUCT_BEFORE})(?P<a>{_WORD})(?![\w'’-])(?![ \t]+{_WORD})"
+    rf"|(?<![\w'’-])(?P<b>{_WORD}){_PRODUCT_AFTER}"
+)
 _LINE = re.compile(r"[^\n]+")
 _TOKEN = re.compile(r"[^\s,;:]+")
 # One pass over the text: each cue's name group gets its own name (n0, n1, …); the
@@ -106,7 +130,10 @@ NOT_NAMES = frozenset(
         "coo cto vp head director chief manager lead owner qbr ebr api sso csv pdf sla kpi new "
         "old one two three first last agent customer transcript request feature export import "
         "allowlist whitelist outage incident account workspace dashboard report reports "
-        "attention attn mr mrs ms dr prof sir madam hr it ops reply comment message response"
+        "attention attn mr mrs ms dr prof sir madam hr it ops reply comment message response "
+        "perfect right absolutely exactly understood agreed true truly second third finally "
+        "well so alright fine awesome wonderful excellent lovely brilliant noted correct "
+        "indeed yep nope fair cool nice totally definitely certainly got"
     )
 )
 
@@ -124,6 +151,19 @@ def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
         if match.lastgroup is not None:
             start, end = match.span(match.lastgroup)
             yield from clean_name(text, start, end, allow)
+
+
+def product_words(text: str) -> set[tuple[int, int]]:
+    """(start, end) of each lone capitalised word used as a product name (see _PRODUCT_RE).
+
+    The detector drops a NER-only PERSON that is exactly one of these words. Anything with
+    other evidence of a person (a participant, a cue such as "Dana said", the same name
+    found elsewhere in the conversation) is still scrubbed: those paths do not look here."""
+    found = set()
+    for match in _PRODUCT_RE.finditer(text):
+        group = "a" if match.group("a") is not None else "b"
+        found.add(match.span(group))
+    return found
 
 
 def clean_name(text: str, start: int, end: int, allow: set[str]) -> Iterator[tuple[int, int]]:
