@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from convsignal.config import Settings
 from convsignal.domain import Conversation, ExtractionResult, ScrubbedConversation, TokenUsage
 from convsignal.errors import (
     ConvSignalError,
@@ -30,6 +31,7 @@ from convsignal.extract.base import AsyncExtractor, Extractor
 from convsignal.extract.pricing import PriceTable, load_prices
 from convsignal.extract.runner import extract_many
 from convsignal.ingest import IngestOptions, UnmappedConversation, read_paths, retry_key
+from convsignal.runtime import freeze_long_lived
 from convsignal.scrub import Scrubber
 from convsignal.store import repository
 from convsignal.store.engine import session_scope
@@ -87,6 +89,23 @@ def count_inputs(paths: Iterable[Path]) -> int:
         else:
             total += 1
     return total
+
+
+def scrubber_factory(settings: Settings) -> Callable[[], Scrubber]:
+    """The settings' scrubber, built when a pipeline first needs it. Loading it is the last
+    big allocation of a long run (the spaCy model), so with `settings.freeze_heap` what is
+    alive then is frozen (`convsignal.runtime`): the commands and the API's jobs worker
+    share this instead of each wrapping the constructor."""
+
+    def build() -> Scrubber:
+        scrubber = Scrubber(
+            spacy_model=settings.spacy_model, allow_list=settings.effective_allow_list
+        )
+        if settings.freeze_heap:
+            freeze_long_lived()
+        return scrubber
+
+    return build
 
 
 class Pipeline:

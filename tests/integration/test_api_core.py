@@ -327,19 +327,21 @@ def test_a_key_cached_in_one_process_is_refused_after_its_ttl(engine: Engine, ke
 
 
 def test_a_served_app_hides_its_startup_heap_from_the_collector(engine: Engine) -> None:
-    """`convsignal serve` freezes what is alive at startup (gc.freeze): full collections
-    then walk only what requests allocate, instead of pausing every request for the whole
-    heap. A test-process app (the default) freezes nothing."""
+    """A served app freezes what is alive at startup (gc.freeze): full collections then
+    walk only what requests allocate, instead of pausing every request for the whole heap.
+    With CONVSIGNAL_FREEZE_HEAP=0 (as this suite sets) it freezes nothing."""
     from convsignal.api.app import create_app
     from convsignal.config import Settings
 
     settings = Settings(database_url=str(engine.url))
+    assert settings.freeze_heap is False  # tests/conftest.py
     gc.unfreeze()
     try:
         with TestClient(create_app(settings, engine=engine, workers=False)) as client:
             assert client.get("/healthz").status_code == 200
             assert gc.get_freeze_count() == 0
-        app = create_app(settings, engine=engine, workers=False, freeze_heap=True)
+        served = settings.model_copy(update={"freeze_heap": True})
+        app = create_app(served, engine=engine, workers=False)
         with TestClient(app) as client:
             assert client.get("/healthz").status_code == 200
             assert gc.get_freeze_count() > 10_000  # modules, models, caches

@@ -13,7 +13,7 @@ webhook deliveries) run inside the lifespan and stop gracefully with it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Response
@@ -46,12 +46,11 @@ def create_app(
     *,
     engine: Engine | None = None,
     workers: bool = True,
-    freeze_heap: bool = False,
 ) -> FastAPI:
     """The app. `engine`: share one (tests); else one is made from settings and disposed at
     shutdown. `workers=False` runs no background workers (tests of the routes alone).
-    `freeze_heap`: once started, hide the startup heap from the garbage collector (see
-    `convsignal.runtime`; `convsignal serve` does, a test process should not)."""
+    With `settings.freeze_heap` (the default; the test suite turns it off) the heap alive
+    once the app is up is hidden from the garbage collector (see `convsignal.runtime`)."""
     owns_engine = engine is None
     if engine is None:
         engine = make_engine(
@@ -65,13 +64,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            if workers:
-                async with background.run_workers(app):
-                    if freeze_heap:
-                        freeze_long_lived()
-                    yield
-            else:
-                if freeze_heap:
+            async with background.run_workers(app) if workers else nullcontext():
+                if settings.freeze_heap:
                     freeze_long_lived()
                 yield
         finally:
@@ -89,7 +83,6 @@ def create_app(
     app.state.engine = engine
     app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.profile = profile
-    app.state.freeze_heap = freeze_heap
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     install_handlers(app)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.api_max_body_bytes)
@@ -108,8 +101,7 @@ def create_app(
 
 def app_from_environment() -> FastAPI:
     """The factory uvicorn calls in each worker process (`--workers` > 1)."""
-    settings = Settings()
-    return create_app(settings, freeze_heap=settings.freeze_heap)
+    return create_app(Settings())
 
 
 def _operations_router() -> APIRouter:

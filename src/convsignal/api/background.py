@@ -31,9 +31,7 @@ from convsignal.api.webhooks import DeliveryPolicy, Outbox, fan_out
 from convsignal.config import Settings
 from convsignal.extract.registry import resolve
 from convsignal.ingest import IngestOptions
-from convsignal.pipeline import Pipeline
-from convsignal.runtime import freeze_long_lived
-from convsignal.scrub import Scrubber
+from convsignal.pipeline import Pipeline, scrubber_factory
 
 log = logging.getLogger("convsignal.api.background")
 
@@ -67,21 +65,10 @@ def pipeline_factory(app: FastAPI) -> Callable[[], Pipeline]:
             existing = getattr(app.state, "pipeline", None)
             if existing is None:
                 settings = cast(Settings, app.state.settings)
-                freeze = bool(getattr(app.state, "freeze_heap", False))
-
-                def scrubber() -> Scrubber:
-                    built = Scrubber(
-                        spacy_model=settings.spacy_model,
-                        allow_list=settings.effective_allow_list,
-                    )
-                    if freeze:
-                        freeze_long_lived()  # the spaCy model lives as long as the server
-                    return built
-
                 existing = Pipeline(
                     app.state.engine,
                     resolve(settings.extractor, settings),
-                    scrubber_factory=scrubber,
+                    scrubber_factory=scrubber_factory(settings),
                     options=IngestOptions(internal_domains=settings.internal_domains),
                 )
                 app.state.pipeline = existing

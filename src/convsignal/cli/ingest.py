@@ -16,9 +16,7 @@ from convsignal.errors import ConfigError
 from convsignal.extract.base import Extractor
 from convsignal.extract.registry import known_extractors, resolve
 from convsignal.ingest import IngestOptions, format_examples, known_formats, load_account_map
-from convsignal.pipeline import Failure, Pipeline, RunSummary, count_inputs
-from convsignal.runtime import freeze_long_lived
-from convsignal.scrub import Scrubber
+from convsignal.pipeline import Failure, Pipeline, RunSummary, count_inputs, scrubber_factory
 
 MAX_FAILURES_SHOWN = 20
 MAX_UNMAPPED_SHOWN = 50
@@ -38,14 +36,7 @@ def build_pipeline(
         account_map=load_account_map(account_map) if account_map else None,
         csv_columns=parse_csv_columns(csv_columns or []),
     )
-
-    def scrubber() -> Scrubber:
-        built = Scrubber(spacy_model=config.spacy_model, allow_list=config.effective_allow_list)
-        if config.freeze_heap:
-            freeze_long_lived()  # the spaCy model and the SDKs live as long as the run
-        return built
-
-    return Pipeline(engine, extractor, scrubber_factory=scrubber, options=options)
+    return Pipeline(engine, extractor, scrubber_factory=scrubber_factory(config), options=options)
 
 
 def parse_csv_columns(values: list[str]) -> tuple[tuple[str, str], ...]:

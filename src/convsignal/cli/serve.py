@@ -81,7 +81,7 @@ def serve(
     if workers == 1:
         from convsignal.api.app import create_app
 
-        uvicorn.run(create_app(config, freeze_heap=config.freeze_heap), **common)  # type: ignore[arg-type]
+        uvicorn.run(create_app(config), **common)  # type: ignore[arg-type]
         return
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="convsignal-prom-"))
     uvicorn.run(
