@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python eval/pii/benchmark.py
 	$(BIN)/python eval/bench_ingest.py --mbox-mb 20 --gong-calls 2000
 	$(BIN)/python eval/bench_scoring.py
+	$(BIN)/python eval/bench_api.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests eval

@@ -59,13 +59,21 @@ BANDS = ["healthy", "attention", "at_risk", "critical"]
 @contextmanager
 def postgres_schema() -> Iterator[str]:
     from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
 
     from convsignal.store.engine import make_engine
 
     schema = f"bench_api_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        raise SystemExit(
+            f"eval/bench_api.py needs PostgreSQL: {type(exc.orig).__name__} at "
+            f"{admin.url.render_as_string(hide_password=True)} "
+            "(set CONVSIGNAL_TEST_POSTGRES_URL to another server)"
+        ) from None
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
         yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
