@@ -4,7 +4,8 @@
 
 1. Concurrency: convsignal's runner (real SDK + instructor, async, bounded concurrency) at
    concurrency 1, 8, 32 and 64 against the ideal (concurrency ÷ latency), and a naive
-   sequential instructor loop (sync client, one request after the other).
+   sequential instructor loop (sync client, one request after the other); then at 32 and 64
+   sharded over `--processes` worker processes (CONVSIGNAL_LLM_PROCESSES).
 2. Rate limit: the server allows 600 requests/min (429 beyond); the client is told the same
    limit. Reported: achieved rate as a share of the limit, and how many calls got a 429.
 The machine is shared and noisy: read the ratios, not the absolute numbers.
@@ -32,6 +33,7 @@ from convsignal.domain import (
 )
 from convsignal.extract.prompts import load_prompt
 from convsignal.extract.providers.llm import InstructorExtractor, LLMConfig
+from convsignal.extract.providers.sharded import ShardedExtractor
 from convsignal.extract.providers.transport import TransportRetry
 from convsignal.extract.ratelimit import Limits
 from convsignal.extract.runner import extract_many
@@ -63,18 +65,20 @@ def conversations(count: int) -> list[ScrubbedConversation]:
     ]
 
 
-def extractor(base_url: str, concurrency: int, limits: Limits | None = None) -> InstructorExtractor:
-    return InstructorExtractor(
-        LLMConfig(
-            provider="anthropic",
-            model=MODEL,
-            api_key="bench",
-            base_url=base_url,
-            concurrency=concurrency,
-            limits=limits or Limits(),
-            transport=TransportRetry(max_attempts=8),
-        )
+def extractor(
+    base_url: str, concurrency: int, limits: Limits | None = None, processes: int = 1
+) -> InstructorExtractor:
+    config = LLMConfig(
+        provider="anthropic",
+        model=MODEL,
+        api_key="bench",
+        base_url=base_url,
+        concurrency=concurrency,
+        processes=processes,
+        limits=limits or Limits(),
+        transport=TransportRetry(max_attempts=8),
     )
+    return ShardedExtractor(config) if processes > 1 else InstructorExtractor(config)
 
 
 async def run(ex: InstructorExtractor, items: list[ScrubbedConversation]) -> tuple[float, int]:
@@ -88,6 +92,9 @@ async def run(ex: InstructorExtractor, items: list[ScrubbedConversation]) -> tup
         nonlocal done
         done += not isinstance(outcome, Exception)
 
+    # Steady state: one wave first opens the connections (and starts the worker processes of
+    # a sharded run), on this event loop, outside the timed part.
+    await asyncio.gather(*(ex.aextract(c) for c in conversations(ex.concurrency)))
     started, cpu = time.perf_counter(), time.process_time()
     await extract_many(ex, source(), handle)
     run.cpu_ms = (time.process_time() - cpu) * 1000 / max(done, 1)  # type: ignore[attr-defined]
@@ -158,6 +165,12 @@ def main() -> None:
         "--per-slot", type=int, default=16, help="conversations per concurrency slot"
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="worker processes for the sharded rows (CONVSIGNAL_LLM_PROCESSES); 1: none",
+    )
+    parser.add_argument(
         "--limit-seconds", type=float, default=30, help="length of the rate-limit run"
     )
     args = parser.parse_args()
@@ -175,28 +188,35 @@ def main() -> None:
             f"{'naive sequential loop':<26}{10:>6}{seconds:>9.2f}{naive_rate:>9.1f}"
             f"{1 / latency:>9.1f}{naive_rate * latency:>10.0%}"
         )
-        for concurrency in (1, 8, 32, 64):
+        runs = [(c, 1) for c in (1, 8, 32, 64)]
+        runs += [(c, args.processes) for c in (32, 64) if args.processes > 1]
+        for concurrency, processes in runs:
             items = conversations(concurrency * args.per_slot)
-            seconds, done = asyncio.run(run(extractor(server.base_url, concurrency), items))
+            ex = extractor(server.base_url, concurrency, processes=processes)
+            seconds, done = asyncio.run(run(ex, items))
             rate, ideal = done / seconds, concurrency / latency
+            label = f"convsignal c={concurrency}" + (f", {processes} proc" if processes > 1 else "")
             print(
-                f"{'convsignal c=' + str(concurrency):<26}{done:>6}{seconds:>9.2f}{rate:>9.1f}"
+                f"{label:<26}{done:>6}{seconds:>9.2f}{rate:>9.1f}"
                 f"{ideal:>9.1f}{rate / ideal:>10.0%}   ({rate / naive_rate:.1f}× naive; "
-                f"client CPU {run.cpu_ms:.1f} ms/conversation)"  # type: ignore[attr-defined]
+                f"{'parent' if processes > 1 else 'client'} CPU "
+                f"{run.cpu_ms:.1f} ms/conversation)"  # type: ignore[attr-defined]
             )
 
     limit = 600
     count = int(limit / 60 * args.limit_seconds)
-    with ServerProcess(latency_ms=args.latency_ms, requests_per_minute=limit) as server:
-        ex = extractor(server.base_url, 32, Limits(requests_per_minute=limit))
-        seconds, done = asyncio.run(run(ex, conversations(count)))
-        calls, refused = server.stats()
-    rate = done / seconds * 60
-    print(
-        f"\nrate limit {limit}/min, concurrency 32, {count} conversations: achieved "
-        f"{rate:.0f}/min = {rate / limit:.0%} of the limit; {refused} of {calls} calls answered "
-        f"429 ({refused / max(calls, 1):.2%})"
-    )
+    print()
+    for processes in sorted({1, args.processes}):
+        with ServerProcess(latency_ms=args.latency_ms, requests_per_minute=limit) as server:
+            ex = extractor(server.base_url, 32, Limits(requests_per_minute=limit), processes)
+            seconds, done = asyncio.run(run(ex, conversations(count)))
+            calls, refused = server.stats()
+        rate = done / seconds * 60
+        print(
+            f"rate limit {limit}/min, concurrency 32, {processes} process(es), {count} "
+            f"conversations: achieved {rate:.0f}/min = {rate / limit:.0%} of the limit; "
+            f"{refused} of {calls} calls answered 429 ({refused / max(calls, 1):.2%})"
+        )
 
 
 if __name__ == "__main__":

@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     )
     llm_timeout_seconds: float = Field(default=60.0, gt=0, description="per request")
     llm_concurrency: int = Field(default=8, ge=1, le=256, description="requests in flight")
+    llm_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="worker processes sharing the requests in flight; raise it (to the "
+        "number of cores) when a fast endpoint makes the client CPU-bound",
+    )
     llm_requests_per_minute: float | None = Field(default=None, gt=0)
     llm_tokens_per_minute: float | None = Field(default=None, gt=0)
     llm_max_tokens: int = Field(default=2048, ge=256)

@@ -17,7 +17,25 @@ from __future__ import annotations
 
 
 class ConvSignalError(Exception):
-    """Root of every error convsignal raises on purpose."""
+    """Root of every error convsignal raises on purpose.
+
+    Picklable with its attributes (a worker process sends them to its parent), except
+    `original`, the wrapped third-party exception, which may not pickle and is dropped."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        state = dict(self.__dict__)
+        if "original" in state:
+            state["original"] = None
+        return (_restore, (type(self), self.args, state))
+
+
+def _restore(
+    cls: type[ConvSignalError], args: tuple[object, ...], state: dict[str, object]
+) -> ConvSignalError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(ConvSignalError):

@@ -24,6 +24,7 @@ from convsignal.errors import (
     ConvSignalError,
     ExtractionError,
     IngestError,
+    RetriesExhausted,
     ScrubError,
     StoreError,
 )
@@ -37,6 +38,9 @@ from convsignal.store import repository
 from convsignal.store.engine import session_scope
 
 log = logging.getLogger("convsignal.pipeline")
+_USAGE_FIELDS = frozenset(
+    ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests")
+)
 
 # Conversations scrubbed together (one `nlp.pipe` pass); bounded so memory stays flat and a
 # kill loses little work: whichever limit is reached first.
@@ -340,6 +344,8 @@ class Pipeline:
             except Exception as exc:
                 locator = scrubbed.locator
                 stage = "store" if isinstance(exc, StoreError) else "extract"
+                if isinstance(exc, RetriesExhausted):
+                    self._bill_failure(summary, exc)
                 self._dead_letter(
                     summary, stage, exc, locator.file, locator.record, scrubbed.content_hash
                 )
@@ -347,6 +353,18 @@ class Pipeline:
                 tick()
 
         await extract_many(extractor, scrubbed_conversations(), handle)
+
+    def _bill_failure(self, summary: RunSummary, exc: RetriesExhausted) -> None:
+        """A conversation that failed after retries was still billed for every answered
+        attempt: its tokens count on the run and in its cost."""
+        usage = TokenUsage(**{k: int(v) for k, v in exc.usage.items() if k in _USAGE_FIELDS})
+        if not usage.requests:
+            return
+        cost = self._prices.cost(self._extractor.extractor_id, usage)
+        with self._store_lock:
+            summary.usage += usage
+            summary.cost_usd += cost or 0.0
+            summary.unpriced = summary.unpriced or cost is None
 
     def _scrub_or_dead_letter(
         self, summary: RunSummary, conversation: Conversation

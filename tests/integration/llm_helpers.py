@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from convsignal.config import DEFAULT_ALLOW_LIST
 from convsignal.extract.providers.llm import InstructorExtractor, LLMConfig
+from convsignal.extract.providers.sharded import ShardedExtractor
 from convsignal.extract.providers.transport import TransportRetry
 from convsignal.extract.ratelimit import Limits
 from convsignal.pipeline import Pipeline
@@ -29,8 +30,11 @@ def llm_extractor(
     transport: TransportRetry = FAST,
     max_chunk_chars: int = 24_000,
     http: str = "aiohttp",
+    processes: int = 1,
 ) -> InstructorExtractor:
-    return InstructorExtractor(
+    """The in-process extractor, or with `processes` > 1 the one sharded over workers."""
+    kind = ShardedExtractor if processes > 1 else InstructorExtractor
+    return kind(
         LLMConfig(
             provider=provider,
             model=model,
@@ -43,6 +47,7 @@ def llm_extractor(
             transport=transport,
             max_chunk_chars=max_chunk_chars,
             http=http,
+            processes=processes,
         )
     )
 

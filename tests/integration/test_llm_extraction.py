@@ -125,6 +125,8 @@ def test_schema_violation_every_time_is_dead_lettered_with_usage(
         calls_for_bad = [r for r in server.requests if r.key == keys[0]]
     assert (summary.processed, summary.failed) == (1, 1)
     assert len(calls_for_bad) == 3  # the first answer and 2 validation re-asks, no more
+    # billed all the same: the failed conversation's tokens count on the run and its cost
+    assert summary.usage.requests == 2
     with session_scope(engine) as session:
         (letter,) = session.exec(select(DeadLetter)).all()
     assert letter.stage == "extract"
@@ -242,10 +244,12 @@ def test_rerun_sends_nothing_again(engine: Engine, exports: Path) -> None:
         assert repository.count_rows(session)["conversation_extractions"] == 3
 
 
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "two-worker-processes"])
 def test_five_hundred_conversations_with_thirty_percent_faults(
-    engine: Engine, exports: Path
+    engine: Engine, exports: Path, processes: int
 ) -> None:
-    """0 lost, 0 duplicated: every conversation ends stored or dead-lettered, exactly once."""
+    """0 lost, 0 duplicated: every conversation ends stored or dead-lettered, exactly once,
+    in one process and sharded over worker processes (CONVSIGNAL_LLM_PROCESSES)."""
     keys = write_keyed(exports, 500)
     faults = [
         FaultRule(FaultKind.RATE_LIMIT, probability=0.10, retry_after_s=0.01),
@@ -254,7 +258,7 @@ def test_five_hundred_conversations_with_thirty_percent_faults(
         FaultRule(FaultKind.SCHEMA_VIOLATION, probability=0.07),
     ]
     with FakeLLMServer(faults=faults, seed=7) as server:
-        extractor = llm_extractor(server.base_url, concurrency=32)
+        extractor = llm_extractor(server.base_url, concurrency=32, processes=processes)
         summary = llm_pipeline(engine, extractor).run([exports])
         faulted = sum(1 for r in server.requests if r.fault is not None)
     assert summary.processed + summary.failed == 500

@@ -71,3 +71,39 @@ def test_install_does_nothing_when_instructor_moved_the_function(
 ) -> None:
     monkeypatch.setattr(instructor_speedups, "_SITES", ("instructor.no_such_module",))
     assert install() is False
+
+
+def test_the_one_tool_call_adapter_is_built_once_and_still_checks_the_count() -> None:
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    from convsignal.extract.providers.instructor_speedups import shared_list_adapters
+
+    built: list[Any] = []
+
+    def factory(type_: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(type_)
+        return TypeAdapter(type_, *args, **kwargs)
+
+    adapters = shared_list_adapters(factory)
+    one = Annotated[list[Any], Field(min_length=1, max_length=1)]
+    first = adapters(Annotated[list[Any], Field(min_length=1, max_length=1)])
+    assert adapters(one) is first  # an equal type built afresh by the caller: same adapter
+    assert len(built) == 1
+    with pytest.raises(ValidationError):
+        first.validate_python(["a", "b"])  # two tool calls are still refused
+    assert first.validate_python(["a"]) == ["a"]
+
+    two = adapters(Annotated[list[Any], Field(min_length=1, max_length=2)])
+    assert two is not first  # other constraints: another adapter
+    assert two.validate_python(["a", "b"]) == ["a", "b"]
+    adapters(int)
+    adapters(int)
+    assert built.count(int) == 2  # anything else is built every time, as before
+
+
+def test_installed_into_the_anthropic_tools_handler() -> None:
+    assert install()
+    handlers = importlib.import_module("instructor.v2.providers.anthropic.handlers")
+    assert getattr(handlers.TypeAdapter, "__convsignal_remembers__", False)

@@ -35,6 +35,16 @@ def extract(
     concurrency: Annotated[
         int | None, typer.Option(help="Requests in flight (default 8).", min=1, max=256)
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            help="Worker processes sharing the requests in flight (default 1). Raise it to the "
+            "number of cores when a fast endpoint (local vLLM, a gateway) makes the client "
+            "CPU-bound; each process gets its share of the concurrency and rate limits.",
+            min=1,
+            max=64,
+        ),
+    ] = None,
     requests_per_minute: Annotated[
         float | None, typer.Option(help="Client-side request limit per minute.")
     ] = None,
@@ -82,6 +92,7 @@ def extract(
         database_url,
         llm_base_url=base_url,
         llm_concurrency=concurrency,
+        llm_processes=processes,
         llm_requests_per_minute=requests_per_minute,
         llm_tokens_per_minute=tokens_per_minute,
     )

@@ -42,6 +42,7 @@ class PromptSet:
     system: str
     user_template: jinja2.Template
     version: str
+    folder: Path | None = None  # where it was loaded from (a worker process loads it again)
 
     def user_message(
         self, conversation: ScrubbedConversation, *, part: int = 0, parts: int = 0
@@ -105,7 +106,12 @@ def load_prompt(folder: Path | None = None) -> PromptSet:
     for name in PROMPT_FILES:
         digest.update(name.encode() + b"\0" + raw[name] + b"\0")
     digest.update(schema)
-    return PromptSet(system=system, user_template=user_template, version=digest.hexdigest()[:12])
+    return PromptSet(
+        system=system,
+        user_template=user_template,
+        version=digest.hexdigest()[:12],
+        folder=folder,
+    )
 
 
 def _examples(path: Path, raw: bytes) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """LLM providers: the only package that imports instructor and the anthropic/openai SDKs.
 
-`build_llm_extractor("anthropic", "claude-…", settings)` → an `InstructorExtractor`; the
-registry calls it for `anthropic/<model>`, `openai/<model>` and `openai-compatible/<model>`.
+`build_llm_extractor("anthropic", "claude-…", settings)` → an `InstructorExtractor` (a
+`ShardedExtractor` over worker processes when `llm_processes` > 1); the registry calls it
+for `anthropic/<model>`, `openai/<model>` and `openai-compatible/<model>`.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ def build_llm_extractor(provider: str, model: str, settings: Settings) -> object
         openai_mode=settings.llm_mode,
         http=settings.llm_http,
         concurrency=settings.llm_concurrency,
+        processes=settings.llm_processes,
         limits=Limits(
             requests_per_minute=settings.llm_requests_per_minute,
             tokens_per_minute=settings.llm_tokens_per_minute,
         ),
     )
+    if config.processes > 1:
+        from convsignal.extract.providers.sharded import ShardedExtractor
+
+        return ShardedExtractor(config)
     return InstructorExtractor(config)

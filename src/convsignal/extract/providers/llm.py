@@ -57,6 +57,7 @@ class LLMConfig:
     openai_mode: str = "tools"  # tools | json_schema
     http: str = "aiohttp"  # aiohttp | httpx: the SDKs' transport (see `_http_client`)
     concurrency: int = 8
+    processes: int = 1  # worker processes sharing the concurrency (see `sharded`)
     limits: Limits = field(default_factory=Limits)
     transport: TransportRetry = field(default_factory=TransportRetry)
     max_chunk_chars: int = DEFAULT_MAX_CHARS
@@ -79,6 +80,8 @@ class LLMConfig:
             )
         if self.openai_mode not in {"tools", "json_schema"}:
             raise ConfigError("LLM mode must be tools or json_schema")
+        if self.processes < 1:
+            raise ConfigError(f"CONVSIGNAL_LLM_PROCESSES must be 1 or more, got {self.processes}")
         if self.http not in {"aiohttp", "httpx"}:
             raise ConfigError(f"CONVSIGNAL_LLM_HTTP must be aiohttp or httpx, got {self.http!r}")
 
@@ -184,6 +187,8 @@ class InstructorExtractor:
         usage_counts = {
             "input_tokens": usage.input_tokens,
             "output_tokens": usage.output_tokens,
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
             "requests": usage.requests,
         }
         if is_fatal(exc):
