@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,12 @@ UNLISTED_TOOLS = ["Brex", "Pleo", "Spendesk", "Tipalti", "Expensify", "Personio"
                   "Lattice", "Leapsome", "Guru", "Productboard", "Userpilot", "Appcues",
                   "WalkMe", "Whatfix", "PostHog", "Metabase", "Retool", "Airbyte",
                   "Rudderstack", "Mixmax", "Lemlist", "Vanta", "Drata", "Secureframe"]  # fmt: skip
+# The held-out set's long-tail products (--holdout): on no list, and nowhere else in the repo.
+HOLDOUT_TOOLS = ["Ashby", "Navan", "Airwallex", "Payhawk", "Juro", "Tines", "Kandji", "Rootly",
+                 "Dovetail", "Sprig", "FullStory", "LogRocket", "Hightouch", "Census", "Attio",
+                 "Clay", "Coda", "Factorial", "Oyster", "Spendflo", "Vendr", "Zluri", "Torii",
+                 "Cledara", "Maxio"]  # fmt: skip
+HOLDOUT_SEED = 20261126
 COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
                  "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
                  "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
@@ -84,10 +91,11 @@ class Snippet:
 
 
 class Maker:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, tools: list[str] = UNLISTED_TOOLS) -> None:
         self.rng = random.Random(seed)
         self.fakers: dict[str, Faker] = {}
         self.seed = seed
+        self.tools = tools
 
     def faker(self, locale: str) -> Faker:
         if locale not in self.fakers:
@@ -185,7 +193,7 @@ class Maker:
         if kind == "COMP":
             return rng.choice(COMPETITORS)
         if kind == "TOOL":
-            return rng.choice(UNLISTED_TOOLS)
+            return rng.choice(self.tools)
         if kind == "DOMAIN":
             return rng.choice([
                 "docs.brightmetrics.io/guides/sso-setup", "status.brightmetrics.io",
@@ -253,22 +261,27 @@ def merge_adjacent(spans: list[dict[str, Any]], text: str) -> list[dict[str, Any
 
 
 def main() -> None:
+    """dataset.json (dev and test halves), or with --holdout the held-out holdout.json."""
+    holdout = "--holdout" in sys.argv[1:]
     assert all(name in DEFAULT_ALLOW_LIST for name in COMPETITORS)
     listed = {name.lower() for name in DEFAULT_ALLOW_LIST}
-    assert not any(name.lower() in listed for name in UNLISTED_TOOLS)
-    templates = yaml.safe_load((HERE / "templates.yaml").read_text())
-    maker = Maker(SEED)
+    assert not any(name.lower() in listed for name in UNLISTED_TOOLS + HOLDOUT_TOOLS)
+    assert not {n.lower() for n in UNLISTED_TOOLS} & {n.lower() for n in HOLDOUT_TOOLS}
+    source = "templates_holdout.yaml" if holdout else "templates.yaml"
+    templates = yaml.safe_load((HERE / source).read_text())
+    seed = HOLDOUT_SEED if holdout else SEED
+    maker = Maker(seed, HOLDOUT_TOOLS) if holdout else Maker(seed)
     snippets = []
     for style, items in templates.items():
         for number, template in enumerate(items):
-            split = "dev" if number % 2 == 0 else "test"
+            split = "test" if holdout else ("dev" if number % 2 == 0 else "test")
             for render in range(RENDERS_PER_TEMPLATE):
-                ident = f"{style}-{number:02d}-{render}"
+                ident = f"{'holdout-' if holdout else ''}{style}-{number:02d}-{render}"
                 snippets.append(maker.render(template, style, ident, split))
     lines = [json.dumps(s, ensure_ascii=False) for s in snippets]
-    header = {"version": 2, "seed": SEED, "generator": "eval/pii/generate.py",
-              "allow_list": EVAL_ALLOW_LIST}  # fmt: skip
-    out = HERE / "dataset.json"
+    header = {"version": 1 if holdout else 2, "seed": seed, "generator": "eval/pii/generate.py"
+              + (" --holdout" if holdout else ""), "allow_list": EVAL_ALLOW_LIST}  # fmt: skip
+    out = HERE / ("holdout.json" if holdout else "dataset.json")
     body = ",\n".join(f"  {line}" for line in lines)
     head = json.dumps(header, ensure_ascii=False)[:-1]
     out.write_text(f'{head}, "snippets": [\n{body}\n]}}\n', encoding="utf-8")
