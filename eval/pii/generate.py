@@ -46,6 +46,12 @@ HOLDOUT_TOOLS = ["Ashby", "Navan", "Airwallex", "Payhawk", "Juro", "Tines", "Kan
                  "Clay", "Coda", "Factorial", "Oyster", "Spendflo", "Vendr", "Zluri", "Torii",
                  "Cledara", "Maxio"]  # fmt: skip
 HOLDOUT_SEED = 20261126
+# The second held-out set (--holdout2): written after the rules were tuned on the first.
+HOLDOUT2_TOOLS = ["Pigment", "Mosaic", "Jirav", "Causal", "Vareto", "Abacum", "Planful",
+                  "Runway", "Finmark", "Rillet", "Numeric", "Metronome", "Stigg", "Nue",
+                  "DealHub", "Subskribe", "Tropic", "Sastrify", "Ziflow", "Frontify", "Bynder",
+                  "Brandfolder", "Uberflip", "Pocus", "Calixa"]  # fmt: skip
+HOLDOUT2_SEED = 20261127
 COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
                  "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
                  "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
@@ -260,28 +266,45 @@ def merge_adjacent(spans: list[dict[str, Any]], text: str) -> list[dict[str, Any
     return merged
 
 
+SETS = {  # flag: (templates, seed, products on no list, output, split)
+    "": ("templates.yaml", SEED, UNLISTED_TOOLS, "dataset.json", None),
+    "--holdout": ("templates_holdout.yaml", HOLDOUT_SEED, HOLDOUT_TOOLS, "holdout.json", "test"),
+    "--holdout2": (
+        "templates_holdout2.yaml",
+        HOLDOUT2_SEED,
+        HOLDOUT2_TOOLS,
+        "holdout2.json",
+        "test",
+    ),
+}
+
+
 def main() -> None:
-    """dataset.json (dev and test halves), or with --holdout the held-out holdout.json."""
-    holdout = "--holdout" in sys.argv[1:]
+    """dataset.json (dev and test halves), or a held-out set (--holdout, --holdout2)."""
+    flag = sys.argv[1] if len(sys.argv) > 1 else ""
+    if flag not in SETS:
+        raise SystemExit(f"usage: generate.py [{' | '.join(f for f in SETS if f)}]")
+    source, seed, tools, output, fixed_split = SETS[flag]
     assert all(name in DEFAULT_ALLOW_LIST for name in COMPETITORS)
     listed = {name.lower() for name in DEFAULT_ALLOW_LIST}
-    assert not any(name.lower() in listed for name in UNLISTED_TOOLS + HOLDOUT_TOOLS)
-    assert not {n.lower() for n in UNLISTED_TOOLS} & {n.lower() for n in HOLDOUT_TOOLS}
-    source = "templates_holdout.yaml" if holdout else "templates.yaml"
+    every = [name.lower() for _, _, names, _, _ in SETS.values() for name in names]
+    assert not any(name in listed for name in every)
+    assert len(every) == len(set(every)), "a product is in two sets"
     templates = yaml.safe_load((HERE / source).read_text())
-    seed = HOLDOUT_SEED if holdout else SEED
-    maker = Maker(seed, HOLDOUT_TOOLS) if holdout else Maker(seed)
+    maker = Maker(seed, tools)
     snippets = []
+    prefix = f"{output.removesuffix('.json')}-" if fixed_split else ""
     for style, items in templates.items():
         for number, template in enumerate(items):
-            split = "test" if holdout else ("dev" if number % 2 == 0 else "test")
+            split = fixed_split or ("dev" if number % 2 == 0 else "test")
             for render in range(RENDERS_PER_TEMPLATE):
-                ident = f"{'holdout-' if holdout else ''}{style}-{number:02d}-{render}"
+                ident = f"{prefix}{style}-{number:02d}-{render}"
                 snippets.append(maker.render(template, style, ident, split))
     lines = [json.dumps(s, ensure_ascii=False) for s in snippets]
-    header = {"version": 1 if holdout else 2, "seed": seed, "generator": "eval/pii/generate.py"
-              + (" --holdout" if holdout else ""), "allow_list": EVAL_ALLOW_LIST}  # fmt: skip
-    out = HERE / ("holdout.json" if holdout else "dataset.json")
+    header = {"version": 1 if fixed_split else 2, "seed": seed,
+              "generator": f"eval/pii/generate.py {flag}".strip(),
+              "allow_list": EVAL_ALLOW_LIST}  # fmt: skip
+    out = HERE / output
     body = ",\n".join(f"  {line}" for line in lines)
     head = json.dumps(header, ensure_ascii=False)[:-1]
     out.write_text(f'{head}, "snippets": [\n{body}\n]}}\n', encoding="utf-8")
