@@ -333,3 +333,55 @@ def test_a_participant_named_like_a_product_is_scrubbed_in_product_context(
         turns=(Turn("Retool Vance", "We even cancelled Retool."),),
     )
     assert scrubber.scrub(convo).turns[0].text == "We even cancelled <CUSTOMER_1>."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Every webhook to Zorbix returns 401 since Monday.",
+        "Users provisioned from Quellio land without a team.",
+        "The customer asked if we integrate with Zorbix and Quellio.",
+        "Payments will come from our Quellio account going forward.",
+        "Who owns the Zorbix admin account on your side?",
+        "Can we pull usage into Quellio?",
+    ],
+)
+def test_more_product_contexts_keep_unlisted_products(scrubber: Scrubber, text: str) -> None:
+    assert scrubber.scrub(conversation((DANA, text))).turns[0].text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        # the name an email address spells is searched for like any other name found
+        (
+            "Urvi Ramaswamy. Her email's urvi.ramaswamy@acme.io if you need it.",
+            ["Urvi", "Ramaswamy"],
+        ),
+        ("Right, Xavier wired that up.", ["Xavier"]),
+        ("Guy changed the key on our end.", ["Guy"]),
+        ("The Okafor admin left last week, Okafor said so.", ["Okafor"]),
+    ],
+)
+def test_people_found_from_addresses_and_what_they_did(
+    scrubber: Scrubber, text: str, names: list[str]
+) -> None:
+    scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
+    for name in names:
+        assert name not in scrubbed
+
+
+def test_a_mailbox_address_names_nobody(scrubber: Scrubber) -> None:
+    text = "Write to support@acme.io or billing.team@acme.io; the Support team answers."
+    scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
+    assert scrubbed.endswith("; the Support team answers.")
+    assert "@" not in scrubbed
+
+
+def test_a_speaker_label_and_a_mention_are_two_people(scrubber: Scrubber) -> None:
+    text = "Steven Curry: Idika asked the same."
+    spans = scrubber.find_pii([text])[0]
+    assert [text[s.start : s.end] for s in spans if s.entity == "PERSON"] == [
+        "Steven Curry",
+        "Idika",
+    ]

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from convsignal.scrub import patterns
 from convsignal.scrub.engine import load_ner, presidio_recognizers
-from convsignal.scrub.names import clean_name, context_names, product_words
+from convsignal.scrub.names import clean_name, context_names, email_name, product_words
 from convsignal.scrub.people import KnownPeople, name_terms, normalise
 
 PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z_]*_\d+>")
@@ -134,6 +134,11 @@ class Detector:
                     continue
                 mine.append(_Hit(start, end, "PERSON"))
                 names.add(value)
+            for hit in mine:
+                if hit.entity == "EMAIL_ADDRESS":  # the name an address spells, found below
+                    spelled = email_name(text[hit.start : hit.end], allow)
+                    if spelled is not None:
+                        names.add(spelled)
             hits.append(mine)
         terms = name_terms(names, allow)
         if terms:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from convsignal.scrub.people import normalise
+from convsignal.scrub.people import COMMON_WORDS, normalise
 
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _LOWER = "a-zß-öø-ÿ"
@@ -30,10 +30,17 @@ _ROLE = (
     r"[Ll]ead|[Aa]dmin(?:istrator)?|[Oo]wner|[Cc]hampion|[Ss]ponsor|[Ee]ngineer|[Aa]nalyst|"
     r"[Ss]pecialist|[Ff]ounder|[Pp]resident|[Cc]ounsel|[Cc]olleague|[Bb]oss|[Cc]ontact)"
 )
+# "the Vanta admin account", "the Drata owner role": a role word that names a thing, not a person.
+_ROLE_THING = (
+    r"(?i:accounts?|console|panel|page|portal|rights|access|settings|roles?|users?|view|area|"
+    r"tools?|permissions?|seat|login|credentials|api)\b"
+)
 _VERB = (
     r"(?:said|says|asked|asks|thinks|wants|mentioned|confirmed|left|joined|came|runs|handles|"
     r"owns|escalated|built|exported|is leaving|has left|is on leave|is joining|will sign|"
     r"suggested|wrote|replied|reports|approved|signed|agreed|told|needs|knows|ran|set up|"
+    r"changed|wired|fixed|shared|decided|reviewed|manages|managed|leads|promised|called|"
+    r"emailed|invited|introduced|booked|scheduled|pushed for|"
     r"here\b|from (?:finance|legal|procurement|IT|engineering|sales|marketing|HR|ops|"
     r"operations|security|support|our|the|your))"
 )
@@ -63,7 +70,8 @@ _CUES = [
     rf"attn:?|cc:?|owner to|escalated to|on behalf of|invite for|badge reader for|"
     rf"holder|person:?|reporter:?|requester:?|contact:?|user|account holder))"
     rf"[ \t]+(?P<name>{_NAME})",
-    rf"(?P<name>{_NAME}),?[ \t]+(?:(?:our|my|their|the|your)[ \t]+)?(?:new[ \t]+)?{_ROLE}\b",
+    rf"(?P<name>{_NAME}),?[ \t]+(?:(?:our|my|their|the|your)[ \t]+)?(?:new[ \t]+)?{_ROLE}\b"
+    rf"(?![ \t]+{_ROLE_THING})",
     rf"\b(?:our|my|their|the|your)[ \t]+(?:new[ \t]+)?{_ROLE}(?:[ \t]+of[ \t]+\w+)?,?[ \t]+"
     rf"(?P<name>{_NAME})",
     rf"(?P<name>{_NAME})[ \t]+{_VERB}",
@@ -76,24 +84,34 @@ _CUES = [
 # Deliberately absent: verbs people are objects of too ("went through", "came from",
 # "talked to", "rely on … for").
 _PRODUCT_BEFORE = (
-    r"(?i:\b(?:moved|moving|migrated|migrating|switched|switching|upgraded|upgrading|"
+    r"(?i:\b(?:(?:moved|moving|migrated|migrating|switched|switching|upgraded|upgrading|"
     r"export(?:ed|ing|s)?|import(?:ed|ing|s)?|push(?:ed|es)?|sync(?:ed|ing|s)?|"
     r"connect(?:ed|ing|s)?(?:[ \t]+it)?|integrat(?:e|ed|es|ing)(?:[ \t]+with)?)[ \t]+"
-    r"(?:to|into|from|with)|(?:cancel(?:l?ed|l?ing|s)?|integrated|uninstall(?:ed|ing)?|"
+    r"(?:to|into|from|with)"
+    r"|(?:pull(?:ed|ing|s)?|load(?:ed|ing|s)?|feed(?:s|ing)?|fed|pip(?:e|ed|es|ing))"
+    r"(?:[ \t]+\w+)?[ \t]+(?:into|to)"
+    r"|(?:provision(?:ed|ing|s)?|webhooks?)[ \t]+(?:to|into|from|via)"
+    r"|cancel(?:l?ed|l?ing|s)?|integrated|uninstall(?:ed|ing)?|"
     r"install(?:ed|ing)?|deploy(?:ed|ing)?|renew(?:ed|ing)?|replac(?:e|ed|ing)|"
     r"licen[cs]e[ds]?|licen[cs]es[ \t]+for|subscription[ \t]+to|rolled[ \t]+out|"
     r"implement(?:ed|ing)?))[ \t]+"
 )
 _PRODUCT_AFTER = (
-    r"[ \t]+(?i:sync|syncs|connector|integration|instance|workspace|tenant|plugin|add-on|"
+    r"(?:['’]s)?[ \t]+(?i:sync|syncs|connector|integration|instance|workspace|tenant|plugin|"
+    r"add-on|account|native|"
     r"api|webhooks?|export|import|licen[cs]es?|subscription|migration|outage|"
     r"rotated|certificate|dashboard|admin[ \t]+console)\b"
 )
+# After a product cue, a list names products too: "integrate with Census and Cledara".
+_PRODUCT_LIST = rf"{_WORD}(?:(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]+(?:and|or)[ \t]+){_WORD})*"
 _PRODUCT_RE = re.compile(
-    rf"(?:{_PRODUCT_BEFORE})(?P<a>{_WORD})(?![\w'’-])(?![ \t]+{_WORD})"
+    rf"(?:{_PRODUCT_BEFORE})(?P<a>{_PRODUCT_LIST})(?![\w'’-])(?![ \t]+{_WORD})"
     rf"|(?<![\w'’-])(?P<b>{_WORD}){_PRODUCT_AFTER}"
 )
-_LINE = re.compile(r"[^\n]+")
+_LIST_WORD = re.compile(_WORD)
+# A candidate span is cut at line breaks and at punctuation between words: NER sometimes
+# runs "Steven Curry: Idika" (a speaker label and a mention) into one entity.
+_PART = re.compile(r"[^\n:;!?()\[\]]+")
 _TOKEN = re.compile(r"[^\s,;:]+")
 # One pass over the text: each cue's name group gets its own name (n0, n1, …); the
 # lookahead consumes nothing, so cues overlapping each other are all found.
@@ -161,15 +179,56 @@ def product_words(text: str) -> set[tuple[int, int]]:
     found elsewhere in the conversation) is still scrubbed: those paths do not look here."""
     found = set()
     for match in _PRODUCT_RE.finditer(text):
-        group = "a" if match.group("a") is not None else "b"
-        found.add(match.span(group))
+        if match.group("a") is not None:
+            start, end = match.span("a")
+            found.update(m.span() for m in _LIST_WORD.finditer(text, start, end))
+        else:
+            found.add(match.span("b"))
     return found
 
 
+# Local parts that name a mailbox, not a person: support@, billing@, no-reply@ …
+_MAILBOX_WORDS = frozenset(
+    str.split(
+        "support billing info sales admin team hello noreply no reply contact help office "
+        "accounts account finance hr jobs careers press security it ops service services mail "
+        "marketing legal privacy abuse postmaster webmaster notifications alerts invoices "
+        "invoice ap ar payments payroll orders success cs customer customers feedback partners "
+        "partner procurement purchasing reception enquiries inquiries news newsletter bounce "
+        "devops engineering dev test demo user users it helpdesk servicedesk desk"
+    )
+)
+
+
+def email_name(address: str, allow: set[str]) -> str | None:
+    """The person an address spells ('urvi.ramaswamy@…' → 'Urvi Ramaswamy'), or None.
+
+    The scrubber searches the conversation for it like any name it found, so "Urvi
+    Ramaswamy. Her email's urvi.ramaswamy@…" loses the name even where NER and the cues
+    missed it. Mailbox addresses (support@, billing@) and parts that are ordinary words,
+    initials or allow-listed names give nothing."""
+    local = address.split("@", 1)[0].lower()
+    parts = [part.rstrip("0123456789") for part in re.split(r"[._+-]+", local)]
+    if any(part in _MAILBOX_WORDS for part in parts):
+        return None
+    words = [
+        part.capitalize()
+        for part in parts
+        if len(part) >= 3
+        and part.isalpha()
+        and part not in COMMON_WORDS
+        and part not in NOT_NAMES
+        and part not in _stop_words()
+        and normalise(part) not in allow
+    ]
+    return " ".join(words) or None
+
+
 def clean_name(text: str, start: int, end: int, allow: set[str]) -> Iterator[tuple[int, int]]:
-    """The name(s) inside a candidate span (from NER or a cue): cut at line breaks, ordinary,
+    """The name(s) inside a candidate span (from NER or a cue): cut at line breaks and
+    punctuation, ordinary,
     business and header words trimmed off both ends; nothing when it names a company."""
-    for line in _LINE.finditer(text, start, end):
+    for line in _PART.finditer(text, start, end):
         words = [m.span() for m in _TOKEN.finditer(text, line.start(), line.end())]
         if any(normalise(text[s:e].strip(".'’\"()!?")) in allow for s, e in words):
             continue  # 'BrightMetrics Customer Success': a business phrase, not a name
