@@ -385,3 +385,30 @@ def test_a_speaker_label_and_a_mention_are_two_people(scrubber: Scrubber) -> Non
         "Steven Curry",
         "Idika",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Happy to walk Oyelaran through it too.", "Oyelaran"),
+        ("I'll know more after Brannagh's review on Friday.", "Brannagh"),
+        ("Please let Tamsin know when it ships.", "Tamsin"),
+        ("Can you give Quillon access to the dashboard?", "Quillon"),
+        ("Ferelith on their side confirmed the token.", "Ferelith"),
+        ("Talk to Idris, she sits in RevOps.", "Idris"),
+        ("Osric from their IT will follow up.", "Osric"),
+    ],
+)
+def test_people_found_by_what_is_done_to_them(scrubber: Scrubber, text: str, name: str) -> None:
+    assert name not in scrubber.scrub(conversation((DANA, text))).turns[0].text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Happy to walk through Zorbix with the team.",  # no person between walk and through
+        "Let Zorbix handle the retries.",  # not followed by 'know'
+    ],
+)
+def test_person_object_cues_need_their_closing_word(scrubber: Scrubber, text: str) -> None:
+    assert scrubber.scrub(conversation((DANA, text))).turns[0].text == text

@@ -41,8 +41,9 @@ _VERB = (
     r"suggested|wrote|replied|reports|approved|signed|agreed|told|needs|knows|ran|set up|"
     r"changed|wired|fixed|shared|decided|reviewed|manages|managed|leads|promised|called|"
     r"emailed|invited|introduced|booked|scheduled|pushed for|"
-    r"here\b|from (?:finance|legal|procurement|IT|engineering|sales|marketing|HR|ops|"
-    r"operations|security|support|our|the|your))"
+    r"here\b|on (?:our|their|your|his|her|my) (?:side|end)\b|"
+    r"from (?:finance|legal|procurement|IT|engineering|sales|marketing|HR|ops|"
+    r"operations|security|support|our|the|your|their|his|her|my))"
 )
 _CUES = [
     rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame)\.?[ \t]+(?P<name>{_NAME})",
@@ -56,6 +57,15 @@ _CUES = [
     rf"(?m:^[ \t]*(?P<name>{_NAME}),[ \t]*$)",
     rf"(?:\A|\n[ \t]*\n)[ \t]*(?P<name>{_NAME}),",
     rf"(?P<name>{_NAME})[.,;][ \t]+(?:He|She)\b",
+    rf"(?P<name>{_NAME}),[ \t]+(?:he|she)[ \t]+(?:is|was|has|had|sits|works|runs|leads|"
+    r"owns|said|says|left|joined|will|can)\b",
+    # verbs whose object is a person, with the word that follows the person
+    rf"(?i:\b(?:walk(?:ed|ing|s)?|talk(?:ed|ing|s)?|take|took))[ \t]+(?P<name>{_NAME})"
+    r"[ \t]+(?i:through)\b",
+    rf"(?i:\b(?:let|letting|lets))[ \t]+(?P<name>{_NAME})[ \t]+(?i:know)\b",
+    rf"(?i:\b(?:give|gave|giving|send|sent|sending|show|showed|tell|told|remind|ping|pinged|"
+    rf"thank|thanked|brief|briefed))[ \t]+(?P<name>{_NAME})[ \t]+(?i:the|a|an|access|"
+    r"that|this|what|about|on|know|for)\b",
     rf"(?<=[a-z,] )(?P<name>{_NAME})[ \t]+(?:can|could|will|would|is|was|has|had|still|may|"
     r"might|should|must|does|did)\b",
     rf"\((?P<name>{_NAME})\):",
@@ -76,7 +86,10 @@ _CUES = [
     rf"(?P<name>{_NAME})",
     rf"(?P<name>{_NAME})[ \t]+{_VERB}",
     rf"(?P<name>{_NAME})['’]s[ \t]+(?:team|boss|manager|account|email|phone|number|role|"
-    r"replacement|background|desk|calendar|last day|direct line|username)",
+    r"replacement|background|desk|calendar|last day|direct line|username|review|approval|"
+    r"sign-off|feedback|decision|question|request|call|vacation|leave|laptop|password|"
+    r"notes|analysis|recommendation|proposal|idea|concern|point|view|take|side|office|"
+    r"first day|husband|wife|partner|kids|family)\b",
 ]
 # Where a lone capitalised word is used as a product, not a person: the object of a
 # migration, an installation or an export, or followed by a product noun ("Our Vanta sync",
