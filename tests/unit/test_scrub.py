@@ -412,3 +412,43 @@ def test_people_found_by_what_is_done_to_them(scrubber: Scrubber, text: str, nam
 )
 def test_person_object_cues_need_their_closing_word(scrubber: Scrubber, text: str) -> None:
     assert scrubber.scrub(conversation((DANA, text))).turns[0].text == text
+
+
+def test_a_lone_word_shaped_like_a_product_is_kept_and_names_are_not_mistaken_for_one() -> None:
+    from convsignal.scrub.names import product_shaped
+
+    assert all(product_shaped(w) for w in ("FullStory", "DealHub", "PostHog", "HiBob"))
+    names = ("McKenzie", "MacLeod", "DeShawn", "LaToya", "O'Brien", "JoAnn", "MaryBeth", "Dana")
+    assert not any(product_shaped(w) for w in names)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quick update: Zorbix is now our system of record for employee data.",
+        "We're consolidating. Zorbix, Quellio and your tool all do surveys.",
+        "Who owns the Quellio admin account on your side?",
+    ],
+)
+def test_products_named_by_what_they_are(scrubber: Scrubber, text: str) -> None:
+    assert scrubber.scrub(conversation((DANA, text))).turns[0].text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Changed the key on our end.\n\n-- Ekundayo Salako", "Salako"),
+    ],
+)
+def test_signatures_and_people_beside_product_words(
+    scrubber: Scrubber, text: str, name: str
+) -> None:
+    assert name not in scrubber.scrub(conversation((DANA, text))).turns[0].text
+
+
+def test_a_person_beside_a_product_word_is_no_product() -> None:
+    from convsignal.scrub.names import product_words
+
+    assert product_words("Zorbix is now our tool for payroll.") == {(0, 6)}
+    assert product_words("Tamsin is now our vendor contact for renewals.") == set()
+    assert product_words("Tamsin is our platform lead.") == set()

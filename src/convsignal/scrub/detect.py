@@ -19,7 +19,13 @@ from functools import lru_cache
 
 from convsignal.scrub import patterns
 from convsignal.scrub.engine import load_ner, presidio_recognizers
-from convsignal.scrub.names import clean_name, context_names, email_name, product_words
+from convsignal.scrub.names import (
+    clean_name,
+    context_names,
+    email_name,
+    product_shaped,
+    product_words,
+)
 from convsignal.scrub.people import KnownPeople, name_terms, normalise
 
 PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z_]*_\d+>")
@@ -122,9 +128,13 @@ class Detector:
                 for start, end in persons.get((d, t), ())
                 for span in clean_name(text, start, end, allow)
             ]
-            if candidates:  # a lone word NER calls a person, used as a product: kept
+            if candidates:  # a lone word NER calls a person, used or shaped as a product: kept
                 products = product_words(text)
-                candidates = [span for span in candidates if span not in products]
+                candidates = [
+                    (start, end)
+                    for start, end in candidates
+                    if (start, end) not in products and not product_shaped(text[start:end])
+                ]
             for start, end in [*candidates, *context_names(text, allow)]:
                 value = text[start:end]
                 if value.endswith(("'s", "’s")):

@@ -73,7 +73,7 @@ _CUES = [
     rf"created|submitted|assigned|forward(?:ed)? it|send it|pass(?:ed)? it|hand(?:ed)? it)"
     rf"[ \t]+(?:by|to))[ \t]+(?P<name>{_NAME})",
     rf"(?m:^[ \t]*(?:\[[\d:]+\][ \t]*)?(?P<name>{_NAME})(?:[ \t]+\([^)\n]{{1,24}}\))?:)",
-    rf"(?:^|\s)[-–—][ \t]*(?P<name>{_NAME})(?m:[ \t]*$)",
+    rf"(?:^|\s)[-–—]{{1,2}}[ \t]*(?P<name>{_NAME})(?m:[ \t]*$)",
     rf"(?i:\b(?:my name is|name's|this is|i am|i'm|it's|speak(?:ing|s)? (?:to|with)|"
     rf"spoke (?:to|with)|talk(?:ed|ing|s)? (?:to|with)|met with|ask|loop(?:ing)? in|"
     rf"introduce (?:you|me) to|reach out to|attention|"
@@ -113,13 +113,22 @@ _PRODUCT_AFTER = (
     r"(?:['’]s)?[ \t]+(?i:sync|syncs|connector|integration|instance|workspace|tenant|plugin|"
     r"add-on|account|native|"
     r"api|webhooks?|export|import|licen[cs]es?|subscription|migration|outage|"
-    r"rotated|certificate|dashboard|admin[ \t]+console)\b"
+    r"rotated|certificate|dashboard|admin[ \t]+(?:console|account|panel|portal|settings)|"
+    r"(?:is|was)[ \t]+(?:now[ \t]+)?(?:our|the|their)[ \t]+(?:system[ \t]+of[ \t]+record|"
+    r"source[ \t]+of[ \t]+truth|(?:main[ \t]+|only[ \t]+)?(?:tool|platform|app|vendor|"
+    r"provider)(?![ \t]+(?:contact|manager|admin|owner|lead|rep|champion))))\b"
 )
 # After a product cue, a list names products too: "integrate with Census and Cledara".
 _PRODUCT_LIST = rf"{_WORD}(?:(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]+(?:and|or)[ \t]+){_WORD})*"
+# A list that ends in "and your tool": "Clay, Dovetail and your tool all do surveys".
+_PRODUCT_LIST_END = (
+    r",?[ \t]+(?:and|or)[ \t]+(?:your|our|their|the other|other)[ \t]+"
+    r"(?:tools?|products?|platforms?|apps?|systems?|vendors?)\b"
+)
 _PRODUCT_RE = re.compile(
     rf"(?:{_PRODUCT_BEFORE})(?P<a>{_PRODUCT_LIST})(?![\w'’-])(?![ \t]+{_WORD})"
     rf"|(?<![\w'’-])(?P<b>{_WORD}){_PRODUCT_AFTER}"
+    rf"|(?<![\w'’-])(?P<c>{_PRODUCT_LIST}){_PRODUCT_LIST_END}"
 )
 _LIST_WORD = re.compile(_WORD)
 # A candidate span is cut at line breaks and at punctuation between words: NER sometimes
@@ -184,6 +193,22 @@ def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
             yield from clean_name(text, start, end, allow)
 
 
+# Names with an inner capital: McKenzie, MacLeod, O'Brien, DeShawn, LaToya, VanDyke, and
+# joined first names: JoAnn, MaryBeth, AnnMarie, BillyJo …
+_NAME_PREFIX = re.compile(
+    r"(?:Mc|Mac|O['’]|D['’]|De|Di|Da|Du|La|Le|Van|Von|St|Fitz|Jo|Mary|Ann|Anne|Anna|Lou|Lee|"
+    r"Ray|Rae|Sue|Kay|Beth|Bobbi|Billy|Billie|Jean|Jay|Mae|Mari|Rose)[A-Z]"
+)
+_INNER_CAPITAL = re.compile(rf"[{_UPPER}][{_LOWER}]+[{_UPPER}]")
+
+
+def product_shaped(word: str) -> bool:
+    """A single word with a capital inside it (FullStory, DealHub, PostHog), other than
+    the prefixes of family names (McKenzie, DeShawn, O'Brien): a product's shape, not a
+    person's. NER's lone-word PERSON candidates of this shape are kept."""
+    return bool(_INNER_CAPITAL.match(word)) and not _NAME_PREFIX.match(word)
+
+
 def product_words(text: str) -> set[tuple[int, int]]:
     """(start, end) of each lone capitalised word used as a product name (see _PRODUCT_RE).
 
@@ -192,11 +217,11 @@ def product_words(text: str) -> set[tuple[int, int]]:
     found elsewhere in the conversation) is still scrubbed: those paths do not look here."""
     found = set()
     for match in _PRODUCT_RE.finditer(text):
-        if match.group("a") is not None:
-            start, end = match.span("a")
-            found.update(m.span() for m in _LIST_WORD.finditer(text, start, end))
-        else:
+        if match.group("b") is not None:
             found.add(match.span("b"))
+            continue
+        start, end = match.span("a" if match.group("a") is not None else "c")
+        found.update(m.span() for m in _LIST_WORD.finditer(text, start, end))
     return found
 
 
