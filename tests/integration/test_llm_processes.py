@@ -154,3 +154,27 @@ def test_processes_from_the_command_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "5 processed" in result.output
     assert served == 5
+
+
+def test_a_worker_that_cannot_start_stops_the_run_with_its_reason() -> None:
+    """Every caller waits for the workers to be ready; a worker that fails to start (here:
+    the prompt files differ from the parent's) fails them all with its own fatal error."""
+    from dataclasses import replace
+
+    from convsignal.extract.prompts import load_prompt
+
+    async def run(extractor: ShardedExtractor) -> list[BaseException | object]:
+        try:
+            calls = (extractor.aextract(conversation(f"k{i}")) for i in range(3))
+            return await asyncio.gather(*calls, return_exceptions=True)
+        finally:
+            await extractor.aclose()
+
+    with FakeLLMServer() as server:
+        config = llm_extractor(server.base_url, processes=2).config
+        stale = replace(load_prompt(), version="000000000000")
+        outcomes = asyncio.run(run(ShardedExtractor(config, stale)))
+        served = len(server.requests)
+    assert all(isinstance(o, ExtractionError) and o.fatal for o in outcomes)
+    assert "prompt files changed" in str(outcomes[0])
+    assert served == 0

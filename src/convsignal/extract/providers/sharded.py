@@ -76,6 +76,7 @@ class ShardedExtractor(InstructorExtractor):
         super().__init__(config, prompt)
         self._workers: list[_Worker] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._up = False  # every worker of `_workers` said it is ready
         self._pending: dict[int, asyncio.Future[ExtractionResult]] = {}
         self._keys = itertools.count()
 
@@ -108,11 +109,32 @@ class ShardedExtractor(InstructorExtractor):
         await super().aclose()
 
     async def _started(self) -> list[_Worker]:
+        """The workers of this event loop, started on first use; every caller waits until
+        all of them are ready (a request sent earlier would wait in the pipe)."""
         loop = asyncio.get_running_loop()
-        if self._workers is not None and self._loop is loop:
-            return self._workers
-        if self._workers is not None:  # a new event loop: the old workers answer the old one
-            await self.aclose()
+        if self._workers is None or self._loop is not loop:
+            if self._workers is not None:  # a new event loop: the old workers answer the old one
+                await self.aclose()
+            self._workers, self._loop, self._up = self._launch(loop), loop, False
+        workers = self._workers
+        if not self._up:
+            try:
+                async with asyncio.timeout(_START_SECONDS):
+                    await asyncio.gather(*(worker.ready for worker in workers))
+            except TimeoutError:
+                await self.aclose()
+                raise ExtractionError(
+                    f"LLM worker processes did not start within {_START_SECONDS:.0f} s",
+                    provider=self.extractor_id,
+                    fatal=True,
+                ) from None
+            except BaseException:
+                await self.aclose()
+                raise
+            self._up = True
+        return workers
+
+    def _launch(self, loop: asyncio.AbstractEventLoop) -> list[_Worker]:
         context = multiprocessing.get_context("spawn")
         share = share_of(self.config, self.config.processes)
         workers = []
@@ -133,13 +155,6 @@ class ShardedExtractor(InstructorExtractor):
                 target=self._read, args=(worker, loop), name=f"{process.name}-reader", daemon=True
             ).start()
             workers.append(worker)
-        self._workers, self._loop = workers, loop
-        try:
-            async with asyncio.timeout(_START_SECONDS):
-                await asyncio.gather(*(worker.ready for worker in workers))
-        except BaseException:
-            await self.aclose()
-            raise
         return workers
 
     def _read(self, worker: _Worker, loop: asyncio.AbstractEventLoop) -> None:
