@@ -154,12 +154,13 @@ class InstructorExtractor:
     async def _call(
         self, conversation: ScrubbedConversation, part: int, parts: int
     ) -> tuple[ConversationSignals, TokenUsage]:
-        """One request inside the transport retry policy (tenacity). Most requests succeed at
-        once, so the first attempt runs before tenacity is set up (its machinery was 6% of the
-        client's samples in py-spy; side by side, 2% less CPU per conversation at concurrency
-        32, eval/bench_llm.py); a transient failure then enters the
-        tenacity loop as its attempt 1, so the waits, the bound and retry-after are as if
-        tenacity had made it."""
+        """One request inside the transport retry policy (tenacity).
+
+        Most requests succeed at once, so the first attempt runs before tenacity is set up
+        (its machinery was 6% of the client's samples in py-spy; side by side, 2% less CPU
+        per conversation at concurrency 32, eval/bench_llm.py). A transient failure then
+        enters the tenacity loop as its attempt 1: the waits, the bound and retry-after are
+        as if tenacity had made it."""
         user = self._prompt.user_message(conversation, part=part, parts=parts)
         estimate = (len(self._prompt.system) + len(user)) // 4 + self.config.max_tokens // 4
         spent = [TokenUsage()]
