@@ -452,3 +452,16 @@ def test_a_person_beside_a_product_word_is_no_product() -> None:
     assert product_words("Zorbix is now our tool for payroll.") == {(0, 6)}
     assert product_words("Tamsin is now our vendor contact for renewals.") == set()
     assert product_words("Tamsin is our platform lead.") == set()
+
+
+def test_a_list_ending_in_your_tool_is_found_from_its_end() -> None:
+    """Found backwards from "and your tool" in a bounded window: a long run of capitalised
+    words (a pasted CSV) costs linear, not quadratic, time and names no product."""
+    from convsignal.scrub.names import product_words
+
+    text = "We compared Zorbix, Quellio and your tool last week."
+    assert {text[s:e] for s, e in product_words(text)} == {"Zorbix", "Quellio"}
+    pasted = ", ".join(["Alpha"] * 3000) + " end."
+    assert product_words(pasted) == set()
+    long_list = ", ".join(["Alpha"] * 3000) + " and your tool"
+    assert len(product_words(long_list)) < 40  # only the window before the ending

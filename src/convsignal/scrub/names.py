@@ -128,8 +128,12 @@ _PRODUCT_LIST_END = (
 _PRODUCT_RE = re.compile(
     rf"(?:{_PRODUCT_BEFORE})(?P<a>{_PRODUCT_LIST})(?![\w'’-])(?![ \t]+{_WORD})"
     rf"|(?<![\w'’-])(?P<b>{_WORD}){_PRODUCT_AFTER}"
-    rf"|(?<![\w'’-])(?P<c>{_PRODUCT_LIST}){_PRODUCT_LIST_END}"
 )
+# Found from its end, in a bounded window before it: a list matched forward from every
+# capitalised word would cost quadratic time on a long comma-separated run (a pasted CSV).
+_LIST_END_RE = re.compile(_PRODUCT_LIST_END)
+_LIST_BEFORE_END = re.compile(rf"(?<![\w'’-])(?:{_PRODUCT_LIST})\Z")
+_LIST_WINDOW = 200
 _LIST_WORD = re.compile(_WORD)
 # A candidate span is cut at line breaks and at punctuation between words: NER sometimes
 # runs "Steven Curry: Idika" (a speaker label and a mention) into one entity.
@@ -220,8 +224,13 @@ def product_words(text: str) -> set[tuple[int, int]]:
         if match.group("b") is not None:
             found.add(match.span("b"))
             continue
-        start, end = match.span("a" if match.group("a") is not None else "c")
+        start, end = match.span("a")
         found.update(m.span() for m in _LIST_WORD.finditer(text, start, end))
+    for ending in _LIST_END_RE.finditer(text):
+        offset = max(0, ending.start() - _LIST_WINDOW)
+        listed = _LIST_BEFORE_END.search(text, offset, ending.start())
+        if listed is not None:
+            found.update(m.span() for m in _LIST_WORD.finditer(text, *listed.span()))
     return found
 
 
