@@ -465,3 +465,17 @@ def test_a_list_ending_in_your_tool_is_found_from_its_end() -> None:
     assert product_words(pasted) == set()
     long_list = ", ".join(["Alpha"] * 3000) + " and your tool"
     assert len(product_words(long_list)) < 40  # only the window before the ending
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We checked Martina's subscription settings with finance.",
+        "Then we opened Dmitri's instance to compare.",
+    ],
+)
+def test_a_possessive_before_a_product_noun_is_a_person(scrubber: Scrubber, text: str) -> None:
+    """ "X's instance" is someone's far more often than a product's: no product context."""
+    scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
+    assert "Martina" not in scrubbed
+    assert "Dmitri" not in scrubbed

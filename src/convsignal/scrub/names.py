@@ -110,8 +110,9 @@ _PRODUCT_BEFORE = (
     r"implement(?:ed|ing)?))[ \t]+"
 )
 _PRODUCT_AFTER = (
-    r"(?:['’]s)?[ \t]+(?i:sync|syncs|connector|integration|instance|workspace|tenant|plugin|"
-    r"add-on|account|native|"
+    # No possessive: "Dana's dashboard" is a person's dashboard far more often than not.
+    r"[ \t]+(?i:sync|syncs|connector|integration|instance|workspace|tenant|plugin|"
+    r"add-on|account|"
     r"api|webhooks?|export|import|licen[cs]es?|subscription|migration|outage|"
     r"rotated|certificate|dashboard|admin[ \t]+(?:console|account|panel|portal|settings)|"
     r"(?:is|was)[ \t]+(?:now[ \t]+)?(?:our|the|their)[ \t]+(?:system[ \t]+of[ \t]+record|"
@@ -242,7 +243,7 @@ _MAILBOX_WORDS = frozenset(
         "marketing legal privacy abuse postmaster webmaster notifications alerts invoices "
         "invoice ap ar payments payroll orders success cs customer customers feedback partners "
         "partner procurement purchasing reception enquiries inquiries news newsletter bounce "
-        "devops engineering dev test demo user users it helpdesk servicedesk desk"
+        "devops engineering dev test demo user users helpdesk servicedesk desk"
     )
 )
 
@@ -273,8 +274,8 @@ def email_name(address: str, allow: set[str]) -> str | None:
 
 def clean_name(text: str, start: int, end: int, allow: set[str]) -> Iterator[tuple[int, int]]:
     """The name(s) inside a candidate span (from NER or a cue): cut at line breaks and
-    punctuation, ordinary,
-    business and header words trimmed off both ends; nothing when it names a company."""
+    punctuation, ordinary, business and header words trimmed off both ends; nothing when it
+    names a company."""
     for line in _PART.finditer(text, start, end):
         words = [m.span() for m in _TOKEN.finditer(text, line.start(), line.end())]
         if any(normalise(text[s:e].strip(".'’\"()!?")) in allow for s, e in words):

@@ -154,23 +154,10 @@ class InstructorExtractor:
     async def _call(
         self, conversation: ScrubbedConversation, part: int, parts: int
     ) -> tuple[ConversationSignals, TokenUsage]:
-        """One request inside the transport retry policy (tenacity).
-
-        Most requests succeed at once, so the first attempt runs before tenacity is set up
-        (its machinery was 6% of the client's samples in py-spy; side by side, 2% less CPU
-        per conversation at concurrency 32, eval/bench_llm.py). A transient failure then
-        enters the tenacity loop as its attempt 1: the waits, the bound and retry-after are
-        as if tenacity had made it."""
         user = self._prompt.user_message(conversation, part=part, parts=parts)
         estimate = (len(self._prompt.system) + len(user)) // 4 + self.config.max_tokens // 4
-        spent = [TokenUsage()]
-        attempts = 1
-        try:
-            return await self._attempt(user, estimate, spent), spent[0]
-        except Exception as exc:
-            if not is_transient(exc) or self.config.transport.max_attempts <= 1:
-                raise self._failure(exc, attempts, spent[0]) from None
-            first: BaseException | None = exc
+        usage = TokenUsage()
+        attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.transport.max_attempts),
             wait=Backoff(self.config.transport),
@@ -180,30 +167,21 @@ class InstructorExtractor:
         try:
             async for attempt in retrying:
                 with attempt:
-                    if first is not None:  # attempt 1, made above: tenacity waits, then retries
-                        failed, first = first, None
-                        raise failed
                     attempts += 1
-                    return await self._attempt(user, estimate, spent), spent[0]
+                    await self.limiter.acquire(estimate)
+                    try:
+                        model, completion = await self._create(user)
+                    except Exception as exc:
+                        usage += _usage_of(getattr(exc, "total_usage", None), requests=1)
+                        hinted = retry_after_seconds(exc)
+                        if hinted is not None:
+                            self.limiter.block_for(hinted)
+                        raise
+                    usage += _usage_of(getattr(completion, "usage", None), requests=1)
+                    return model, usage
         except Exception as exc:
-            raise self._failure(exc, attempts, spent[0]) from None
+            raise self._failure(exc, attempts, usage) from None
         raise AssertionError("unreachable: tenacity either returns or raises")
-
-    async def _attempt(
-        self, user: str, estimate: int, spent: list[TokenUsage]
-    ) -> ConversationSignals:
-        """One request; its usage (answered or not) is added to `spent[0]`."""
-        await self.limiter.acquire(estimate)
-        try:
-            model, completion = await self._create(user)
-        except Exception as exc:
-            spent[0] += _usage_of(getattr(exc, "total_usage", None), requests=1)
-            hinted = retry_after_seconds(exc)
-            if hinted is not None:
-                self.limiter.block_for(hinted)
-            raise
-        spent[0] += _usage_of(getattr(completion, "usage", None), requests=1)
-        return model
 
     def _failure(self, exc: BaseException, attempts: int, usage: TokenUsage) -> ExtractionError:
         usage_counts = {

@@ -192,12 +192,15 @@ class ShardedExtractor(InstructorExtractor):
 
     def _lost(self, worker: _Worker) -> None:
         worker.results.close()
+        if worker.ready.done() and not worker.in_flight:
+            return  # stopped by `aclose`, or already failed: nobody waits on it
+        error = self._died(worker)
         if not worker.ready.done():
-            worker.ready.set_exception(self._died(worker))
+            worker.ready.set_exception(error)
         for key in list(worker.in_flight):
             answer = self._pending.pop(key, None)
             if answer is not None and not answer.done():
-                answer.set_exception(self._died(worker))
+                answer.set_exception(error)
         worker.in_flight.clear()
 
     def _died(self, worker: _Worker) -> ExtractionError:
