@@ -25,6 +25,7 @@ from convsignal.scrub import Scrubber
 from convsignal.store.engine import make_engine, session_scope, upgrade
 from convsignal.store.job_tables import Job
 from convsignal.store.tables import ConversationExtraction, ConversationRecord, SignalEventRecord
+from convsignal.testing import FakeLLMServer, signals_answer
 from tests.integration.queue_helpers import (
     api_keys,
     conversation,
@@ -148,6 +149,42 @@ BAD_INPUTS = [
     ({"format": "intercom", "account_id": "acme", "records": [{"type": "admin.list"}]},
      "body.records[0]"),
 ]  # fmt: skip
+
+
+def test_jobs_run_llm_extraction_over_worker_processes(
+    engine: Engine, database_url: str, tmp_path: Path, keys: dict[str, dict[str, str]]
+) -> None:
+    """CONVSIGNAL_LLM_PROCESSES=2 in the API: each job's run starts the workers on its own
+    event loop and stops them at its end, so a second job works as the first did."""
+    answers = {
+        "k-1": signals_answer("negative", risk_flags=["budget_cuts"]),
+        "k-2": signals_answer("positive", expansion_signals=["additional_seats"]),
+    }
+    with FakeLLMServer(answers=answers) as server:
+        settings = queue_settings(
+            database_url,
+            tmp_path,
+            extractor="anthropic/claude-sonnet-4-test",
+            anthropic_api_key="test-key",
+            llm_base_url=server.base_url,
+            llm_processes=2,
+        )
+        with TestClient(create_app(settings, engine=engine)) as client:
+            done = []
+            for key in answers:
+                lines = [("Dana Whitfield", f"conversation-key: {key} An update from us.")]
+                body = {"conversations": [conversation(f"call-{key}", lines=lines)]}
+                accepted = client.post("/v1/conversations", json=body, headers=keys["write"])
+                assert accepted.status_code == 202, accepted.text
+                done.append(wait_for_job(client, accepted.json()["job_id"], keys["read"]))
+        served = len(server.requests)
+    for job in done:
+        assert job["status"] == "succeeded", job
+        assert job["counts"]["stored"] == 1
+    assert served == 2
+    with session_scope(engine) as session:
+        types = set(session.scalars(select(SignalEventRecord.signal_type)))
+    assert types == {"negative", "budget_cuts", "positive", "additional_seats"}
 
 
 @pytest.mark.parametrize(("body", "field"), BAD_INPUTS)

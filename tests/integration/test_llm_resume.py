@@ -1,4 +1,5 @@
-"""kill -9 during an LLM run, then resume: the same final rows as a clean run."""
+"""kill -9 during an LLM run, then resume: the same final rows as a clean run, in one process
+and with the LLM calls sharded over worker processes (whose workers must not outlive it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from convsignal.store.engine import make_engine
@@ -18,12 +20,13 @@ from tests.integration.llm_helpers import write_keyed
 FILES = 40
 
 
-def _extract(url: str, folder: Path, base_url: str) -> subprocess.Popen[bytes]:
+def _extract(url: str, folder: Path, base_url: str, processes: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CONVSIGNAL_DATABASE_URL": url,
         "CONVSIGNAL_LLM_BASE_URL": base_url,
         "CONVSIGNAL_LLM_CONCURRENCY": "4",
+        "CONVSIGNAL_LLM_PROCESSES": str(processes),
         "ANTHROPIC_API_KEY": "test-key",
     }
     command = "from convsignal.cli import main; main()"
@@ -61,7 +64,34 @@ def _extracted(url: str) -> int:
         return 0
 
 
-def test_kill_then_resume_equals_a_clean_run(tmp_path: Path, database_url: str) -> None:
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        if fields.get("PPid", "").strip() == str(pid) and not fields["State"].startswith("Z"):
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_kill_then_resume_equals_a_clean_run(
+    tmp_path: Path, database_url: str, processes: int
+) -> None:
     exports = tmp_path / "exports"
     exports.mkdir()
     keys = write_keyed(exports, FILES)
@@ -69,23 +99,31 @@ def test_kill_then_resume_equals_a_clean_run(tmp_path: Path, database_url: str) 
     clean_url = f"sqlite:///{tmp_path / 'clean.db'}"
     slow = [FaultRule(FaultKind.SLOW, delay_ms=150)]
     with FakeLLMServer(answers=answers, faults=slow) as server:
-        killed = _extract(database_url, exports, server.base_url)
+        killed = _extract(database_url, exports, server.base_url, processes)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and killed.poll() is None:
             if _extracted(database_url) >= 5:
                 break
             time.sleep(0.05)
+        workers = _children(killed.pid) if sys.platform == "linux" else set()
+        if processes > 1 and sys.platform == "linux":
+            assert len(workers) >= processes, "the LLM worker processes were not running"
         killed.send_signal(signal.SIGKILL)
         killed.communicate()
         at_kill = _extracted(database_url)
         assert 0 < at_kill < FILES, "kill landed outside the run; adjust FILES or the delay"
+        # a worker sees its parent's pipe close, finishes what it holds, and exits
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "a worker process outlived its parent"
 
-        resumed = _extract(database_url, exports, server.base_url)
+        resumed = _extract(database_url, exports, server.base_url, processes)
         output, _ = resumed.communicate(timeout=300)
         assert resumed.returncode == 0, output.decode(errors="replace")
         assert f"{at_kill} skipped" in output.decode(errors="replace")
 
-        clean = _extract(clean_url, exports, server.base_url)
+        clean = _extract(clean_url, exports, server.base_url, 1)
         output, _ = clean.communicate(timeout=300)
         assert clean.returncode == 0, output.decode(errors="replace")
 
