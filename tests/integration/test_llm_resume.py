@@ -88,10 +88,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("processes", [1, 2])
-def test_kill_then_resume_equals_a_clean_run(
-    tmp_path: Path, database_url: str, processes: int
-) -> None:
+def test_kill_then_resume_equals_a_clean_run(tmp_path: Path, database_url: str) -> None:
+    _kill_then_resume(tmp_path, database_url, processes=1)
+
+
+@pytest.mark.postgres
+def test_kill_then_resume_with_worker_processes(tmp_path: Path, postgres_url: str) -> None:
+    """Sharding does not touch the store, so one database is enough here."""
+    _kill_then_resume(tmp_path, postgres_url, processes=2)
+
+
+def _kill_then_resume(tmp_path: Path, database_url: str, *, processes: int) -> None:
     exports = tmp_path / "exports"
     exports.mkdir()
     keys = write_keyed(exports, FILES)
