@@ -34,6 +34,7 @@ from convsignal.cli import profile as profile_cli
 from convsignal.cli import review as review_cli
 from convsignal.cli import webhooks as webhooks_cli
 from convsignal.cli.common import console_err
+from convsignal.cli.helptext import reflow_help
 from convsignal.errors import ConvSignalError
 
 app = typer.Typer(
@@ -64,6 +65,7 @@ app.command("serve")(serve.serve)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(webhooks_cli.app, name="webhooks")
 app.add_typer(jobs_cli.app, name="jobs")
+reflow_help(app)
 
 
 def main() -> None:
