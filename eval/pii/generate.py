@@ -52,6 +52,12 @@ HOLDOUT2_TOOLS = ["Pigment", "Mosaic", "Jirav", "Causal", "Vareto", "Abacum", "P
                   "DealHub", "Subskribe", "Tropic", "Sastrify", "Ziflow", "Frontify", "Bynder",
                   "Brandfolder", "Uberflip", "Pocus", "Calixa"]  # fmt: skip
 HOLDOUT2_SEED = 20261127
+# The third held-out set (--holdout3): written blind while the second was being rerun.
+HOLDOUT3_TOOLS = ["Avoma", "Sybill", "Modjo", "Claap", "Fathom", "Spekit", "Trainual", "Qwilr",
+                  "Proposify", "Loopio", "Nooks", "Warmly", "Koala", "Younium", "Paywhirl",
+                  "Canopy", "TestBox", "GoodTime", "LeanData", "Sendoso", "Reachdesk",
+                  "Navattic", "Walnut", "Postal", "Mindtickle"]  # fmt: skip
+HOLDOUT3_SEED = 20261128
 COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
                  "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
                  "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
@@ -276,11 +282,18 @@ SETS = {  # flag: (templates, seed, products on no list, output, split)
         "holdout2.json",
         "test",
     ),
+    "--holdout3": (
+        "templates_holdout3.yaml",
+        HOLDOUT3_SEED,
+        HOLDOUT3_TOOLS,
+        "holdout3.json",
+        "test",
+    ),
 }
 
 
 def main() -> None:
-    """dataset.json (dev and test halves), or a held-out set (--holdout, --holdout2)."""
+    """dataset.json (dev and test halves), or a held-out set (--holdout, --holdout2, --holdout3)."""
     flag = sys.argv[1] if len(sys.argv) > 1 else ""
     if flag not in SETS:
         raise SystemExit(f"usage: generate.py [{' | '.join(f for f in SETS if f)}]")
