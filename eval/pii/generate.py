@@ -58,6 +58,12 @@ HOLDOUT3_TOOLS = ["Avoma", "Sybill", "Modjo", "Claap", "Fathom", "Spekit", "Trai
                   "Canopy", "TestBox", "GoodTime", "LeanData", "Sendoso", "Reachdesk",
                   "Navattic", "Walnut", "Postal", "Mindtickle"]  # fmt: skip
 HOLDOUT3_SEED = 20261128
+# The fourth held-out set (--holdout4): written blind by a third party, like the third.
+HOLDOUT4_TOOLS = ["Pylon", "Hyperline", "Rattle", "Scratchpad", "Bardeen", "Tability", "Thena",
+                  "Hiver", "WorkRamp", "Userflow", "Chameleon", "Supademo", "Storylane",
+                  "Mutiny", "Churnkey", "ProfitWell", "Ledgy", "Pulley", "Upflow", "Tesorio",
+                  "Growfin", "Tettra", "Chaser", "Statsig", "QuotaPath"]  # fmt: skip
+HOLDOUT4_SEED = 20261129
 COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
                  "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
                  "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
@@ -289,11 +295,18 @@ SETS = {  # flag: (templates, seed, products on no list, output, split)
         "holdout3.json",
         "test",
     ),
+    "--holdout4": (
+        "templates_holdout4.yaml",
+        HOLDOUT4_SEED,
+        HOLDOUT4_TOOLS,
+        "holdout4.json",
+        "test",
+    ),
 }
 
 
 def main() -> None:
-    """dataset.json (dev and test halves), or a held-out set (--holdout, --holdout2, --holdout3)."""
+    """dataset.json (dev and test halves), or a held-out set (--holdout … --holdout4)."""
     flag = sys.argv[1] if len(sys.argv) > 1 else ""
     if flag not in SETS:
         raise SystemExit(f"usage: generate.py [{' | '.join(f for f in SETS if f)}]")
