@@ -479,3 +479,105 @@ def test_a_possessive_before_a_product_noun_is_a_person(scrubber: Scrubber, text
     scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
     assert "Martina" not in scrubbed
     assert "Dmitri" not in scrubbed
+    assert "Dmitri" not in scrubbed
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Either me or Durodola. Mostly her, to be fair.", "Durodola"),
+        ("Oyelaran and I appreciate the support over the years.", "Oyelaran"),
+        ("Could you or Fearghal send me the logs?", "Fearghal"),
+        ("Noted. I got a note from Quillon about that too.", "Quillon"),
+        ("Reply from Tamsin: called the customer back.", "Tamsin"),
+        ("Maybe. Let me check with Heriberto first.", "Heriberto"),
+        ("Handoff to Faras Barad for expansion.", "Barad"),
+        ("Also remove the copies. Verified by Mathijs against the request.", "Mathijs"),
+        ("Nela —\n\nNot the email I wanted to write.", "Nela"),
+        ("Not the email I wanted. Our CFO, Mai Yamaguchi, has frozen all spend.", "Yamaguchi"),
+        ("Is there a setting? Clémence on our data team went through it.", "Clémence"),
+        ("Remittance advice goes there; Ellie in accounts payable will confirm.", "Ellie"),
+        ("Jane will be our admin, and Blas covers for Jane on Fridays.", "Blas"),
+        ("Onboarding checklist:\n- Admins: Eliza Wojtaszak, Judy Déadaigh, Ira Zobel", "Zobel"),
+    ],
+)
+def test_people_found_by_how_people_are_talked_about(
+    scrubber: Scrubber, text: str, name: str
+) -> None:
+    assert name not in scrubber.scrub(conversation((DANA, text))).turns[0].text
+
+
+def test_a_name_listed_with_a_person_is_a_person(scrubber: Scrubber) -> None:
+    text = "I've forwarded your onboarding notes to Dana and Quillon."
+    assert "Quillon" not in scrubber.scrub(conversation((DANA, text))).turns[0].text
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # a comma alone joins a name and its title, or a street and its town
+        ("Escalated on behalf of Dana Whitfield, Chief Revenue Officer.", "Chief Revenue Officer"),
+        # an interjection is no name, even beside one
+        ("No problem. Oh, and Dana's team is piloting the tool.", "Oh, and"),
+    ],
+)
+def test_lists_of_people_need_a_conjunction_and_name_words(
+    scrubber: Scrubber, text: str, kept: str
+) -> None:
+    assert kept in scrubber.scrub(conversation((DANA, text))).turns[0].text
+
+
+def test_a_lone_ner_guess_does_not_spread_to_its_list() -> None:
+    """Only people found by more than NER's one-word guess seed "listed with a person":
+    a product NER took for a person must not take its neighbours with it."""
+    from convsignal.scrub.names import coordinated
+
+    text = "Younium and Modjo were cut outright."
+    assert list(coordinated(text, set(), set())) == []
+    assert [text[s:e] for s, e in coordinated(text, {"modjo"}, set())] == ["Younium"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oh, and their team is piloting Zorbix for call recording.",
+        "Customer is trialling Zorbix alongside Totango.",
+        "We moved our billing last summer and got off Zorbix completely.",
+        "Since March every login through Zorbix lands on a blank page.",
+        "- SSO: via Zorbix",
+        "Our sync broke again. Zorbix's API rate-limits us at a hundred calls.",
+        "I'll ask around. Zorbix support says a fix is on their roadmap.",
+        "Honestly the shortlist is Mixpanel, Zorbix and you.",
+    ],
+)
+def test_products_found_by_how_tools_are_talked_about(scrubber: Scrubber, text: str) -> None:
+    assert scrubber.scrub(conversation((DANA, text))).turns[0].text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "product"),
+    [
+        ("Let me introduce Szymon Mućka, who joins us from Zorbix.", "Szymon", "Zorbix"),
+        ("Quite a bit. Kristen left us for a job at Zorbix.", "Kristen", "Zorbix"),
+    ],
+)
+def test_a_former_employer_is_kept_and_its_person_is_not(
+    scrubber: Scrubber, text: str, name: str, product: str
+) -> None:
+    scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
+    assert name not in scrubbed
+    assert product in scrubbed
+
+
+def test_a_persons_api_key_is_a_persons() -> None:
+    from convsignal.scrub.names import product_words
+
+    assert product_words("Tamsin's API key expired on Monday.") == set()
+    assert product_words("Zorbix's API rate-limits us.") == {(0, 6)}
+
+
+def test_a_participant_listed_with_a_vendor_is_still_scrubbed(scrubber: Scrubber) -> None:
+    text = "The call with Dana and Gainsight went well."
+    scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
+    assert "Dana" not in scrubbed
+    assert "Gainsight" in scrubbed

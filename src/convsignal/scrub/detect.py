@@ -22,7 +22,9 @@ from convsignal.scrub.engine import load_ner, presidio_recognizers
 from convsignal.scrub.names import (
     clean_name,
     context_names,
+    coordinated,
     email_name,
+    listed_with_business,
     product_shaped,
     product_words,
 )
@@ -116,6 +118,7 @@ class Detector:
         allow = document.allow
         hits: list[list[_Hit]] = []
         names: set[str] = set()
+        seeds: set[str] = set()  # people found by more than a lone word NER called a person
         for t, text in enumerate(document.texts):
             mine = self._pattern_hits(text)
             mine += [
@@ -129,13 +132,14 @@ class Detector:
                 for span in clean_name(text, start, end, allow)
             ]
             if candidates:  # a lone word NER calls a person, used or shaped as a product: kept
-                products = product_words(text)
+                products = product_words(text) | listed_with_business(text, allow)
                 candidates = [
                     (start, end)
                     for start, end in candidates
                     if (start, end) not in products and not product_shaped(text[start:end])
                 ]
-            for start, end in [*candidates, *context_names(text, allow)]:
+            cued = list(context_names(text, allow))
+            for start, end in [*candidates, *cued]:
                 value = text[start:end]
                 if value.endswith(("'s", "’s")):
                     end -= 2
@@ -144,12 +148,26 @@ class Detector:
                     continue
                 mine.append(_Hit(start, end, "PERSON"))
                 names.add(value)
+                if (start, end) in cued or " " in value:  # more than NER's word for it
+                    seeds.add(normalise(value))
             for hit in mine:
                 if hit.entity == "EMAIL_ADDRESS":  # the name an address spells, found below
                     spelled = email_name(text[hit.start : hit.end], allow)
                     if spelled is not None:
                         names.add(spelled)
             hits.append(mine)
+        seeds.update(  # known participants, as mentioned
+            normalise(text[hit.start : hit.end])
+            for text, mine in zip(document.texts, hits, strict=True)
+            for hit in mine
+            if hit.placeholder is not None and hit.entity == "PERSON"
+        )
+        for text in document.texts if seeds else ():  # listed with a person: a person
+            business = _business_ranges(text, allow)
+            for start, end in coordinated(text, seeds, allow):
+                value = text[start:end]
+                if not _inside(start, end, business) and not allowed(value, allow):
+                    names.add(value)
         terms = name_terms(names, allow)
         if terms:
             pattern = re.compile(

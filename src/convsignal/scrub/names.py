@@ -41,7 +41,14 @@ _VERB = (
     r"suggested|wrote|replied|reports|approved|signed|agreed|told|needs|knows|ran|set up|"
     r"changed|wired|fixed|shared|decided|reviewed|manages|managed|leads|promised|called|"
     r"emailed|invited|introduced|booked|scheduled|pushed for|"
+    r"maintains|maintained|covers for|covered for|inherits|inherited|took over|takes over|"
+    r"is taking over|resigned|retired|quit|departed|got promoted|was promoted|prefers|"
+    r"believes|feels|felt|worries|expects|hopes|insisted|complained|recommended|proposed|"
+    r"is out|is back|is off|was out|will be out|is reconciling|is still reconciling|"
     r"here\b|on (?:our|their|your|his|her|my) (?:side|end)\b|"
+    r"(?:on|in|from) (?:our|their|your|the|his|her|my) (?:[a-z]+ )?team\b|"
+    r"in (?:engineering|finance|legal|procurement|accounts payable|accounts receivable|IT|"
+    r"ops|operations|security|support|sales|marketing|HR|RevOps|product|billing)\b|"
     r"from (?:finance|legal|procurement|IT|engineering|sales|marketing|HR|ops|"
     r"operations|security|support|our|the|your|their|his|her|my))"
 )
@@ -80,17 +87,46 @@ _CUES = [
     rf"attn:?|cc:?|owner to|escalated to|on behalf of|invite for|badge reader for|"
     rf"holder|person:?|reporter:?|requester:?|contact:?|user|account holder))"
     rf"[ \t]+(?P<name>{_NAME})",
+    # "Our CFO, Mai Yamaguchi" before "Dana, our CFO": at one position the first cue wins
+    rf"\b(?i:our|my|their|the|your)[ \t]+(?:new[ \t]+)?{_ROLE}(?:[ \t]+of[ \t]+\w+)?,?[ \t]+"
+    rf"(?P<name>{_NAME})",
     rf"(?P<name>{_NAME}),?[ \t]+(?:(?:our|my|their|the|your)[ \t]+)?(?:new[ \t]+)?{_ROLE}\b"
     rf"(?![ \t]+{_ROLE_THING})",
-    rf"\b(?:our|my|their|the|your)[ \t]+(?:new[ \t]+)?{_ROLE}(?:[ \t]+of[ \t]+\w+)?,?[ \t]+"
-    rf"(?P<name>{_NAME})",
     rf"(?P<name>{_NAME})[ \t]+{_VERB}",
     rf"(?P<name>{_NAME})['’]s[ \t]+(?:team|boss|manager|account|email|phone|number|role|"
     r"replacement|background|desk|calendar|last day|direct line|username|review|approval|"
     r"sign-off|feedback|decision|question|request|call|vacation|leave|laptop|password|"
     r"notes|analysis|recommendation|proposal|idea|concern|point|view|take|side|office|"
     r"first day|husband|wife|partner|kids|family)\b",
+    # coordinated with a personal pronoun: "me or Durodola", "Nathan and I"
+    rf"(?i:\b(?:me|him|her|us|them))[ \t]+(?:and|or|&)[ \t]+(?P<name>{_NAME})",
+    rf"(?i:\byou)[ \t]+(?:and|or|&)[ \t]+(?P<name>{_NAME})[ \t]+(?i:can|could|will|would|"
+    r"should|might|may|send|get|put|take|have|are|were)\b",
+    rf"(?P<name>{_NAME})[ \t]+(?:and|or)[ \t]+(?:I|me|myself)\b",
+    # what only a person sends or gives: "a note from Sean", "Reply from Georgina:"
+    rf"(?i:\b(?:note|reply|comment|request|feedback|approval|sign-off|intro|introduction|"
+    rf"word|go-ahead|answer|response|question|complaint|voicemail)s?)[ \t]+from[ \t]+"
+    rf"(?P<name>{_NAME})",
+    # working with a person: "check with Heriberto", "hand off to Faras Barad"
+    rf"(?i:\b(?:check(?:ed|ing|s)?|confirm(?:ed|ing|s)?|coordinat(?:e|ed|es|ing)|"
+    rf"follow(?:ed|ing|s)?[ \t]+up|catch(?:ing)?[ \t]+up|caught[ \t]+up|sync(?:ed|ing)?[ \t]+up)"
+    rf"[ \t]+with)[ \t]+(?P<name>{_NAME})",
+    rf"(?i:\b(?:hand(?:ed|ing|s)?[- ]?off|handoff|hand(?:ed|ing|s)?[ \t]+over|"
+    rf"escalat(?:e|es|ing)|introduc(?:e|ed|ing)[ \t]+(?:you|them|him|her))[ \t]+to)[ \t]+"
+    rf"(?P<name>{_NAME})",
+    rf"(?i:\b(?:verified|led|reviewed|prepared|checked|confirmed|authori[sz]ed|countersigned|"
+    rf"presented|chaired)[ \t]+by)[ \t]+(?P<name>{_NAME})",
+    # an email that opens "Nela —"
+    rf"(?:\A|\n[ \t]*\n)[ \t]*(?P<name>{_NAME})[ \t]*[—–](?m:[ \t]*$)",
+    rf"(?i:\bowner):?[ \t]+(?P<name>{_NAME})(?![ \t]+{_ROLE_THING})",
 ]
+# A header that lists people: "Admins: Eliza Wojtaszak, Judy Déadaigh, Ira Zobel".
+_PEOPLE_HEADER = re.compile(
+    r"(?im:^[ \t]*(?:[-*•][ \t]*)?(?:admins?|owners?|attendees|participants|contacts?|"
+    r"stakeholders|champions?|sponsors?|approvers?|reviewers?|signers?|people|present|"
+    r"decision[ -]makers?)[ \t]*:[ \t]*)"
+)
+_PEOPLE_LIST_WORD = re.compile(_NAME)
 # Where a lone capitalised word is used as a product, not a person: the object of a
 # migration, an installation or an export, or followed by a product noun ("Our Vanta sync",
 # "after Drata rotated the certificate"). People are rarely the object of these verbs.
@@ -107,7 +143,20 @@ _PRODUCT_BEFORE = (
     r"|cancel(?:l?ed|l?ing|s)?|integrated|uninstall(?:ed|ing)?|"
     r"install(?:ed|ing)?|deploy(?:ed|ing)?|renew(?:ed|ing)?|replac(?:e|ed|ing)|"
     r"licen[cs]e[ds]?|licen[cs]es[ \t]+for|subscription[ \t]+to|rolled[ \t]+out|"
-    r"implement(?:ed|ing)?))[ \t]+"
+    r"implement(?:ed|ing)?|"
+    # trying, buying and dropping tools: people are rarely piloted or trialled
+    r"pilot(?:ed|ing|s)?|trial(?:l?ed|l?ing|s)?|evaluat(?:e|ed|es|ing)|demo(?:ed|ing|s)?|"
+    r"purchas(?:e|ed|es|ing)|adopt(?:ed|ing|s)?|sunset(?:ting|s)?|"
+    r"(?:rip(?:ped|ping|s)?|phas(?:e|ed|ing))[ \t]+out|"
+    r"(?:got|get(?:ting)?|mov(?:e|ed|ing))[ \t]+off|"
+    r"churn(?:ed|ing)?[ \t]+(?:from|off)|"
+    # where someone worked: "joins us from Modjo", "a job at Loopio"
+    r"(?:join(?:s|ed|ing)?(?:[ \t]+us)?|came[ \t]+over|com(?:es|ing)[ \t]+over|moved[ \t]+over)"
+    r"[ \t]+from|(?:a[ \t]+job|(?:a|her|his|their)[ \t]+(?:role|position|stint)|"
+    r"works|worked|working)[ \t]+at|"
+    # signing in through a tool
+    r"(?:log[- ]?ins?|sign[- ]?(?:ins?|ons?)|SSO|single[ \t]+sign-on|authenticat\w*)"
+    r"(?:[ \t]*:)?[ \t]+(?:through|via|with)))[ \t]+"
 )
 _PRODUCT_AFTER = (
     # No possessive: "Dana's dashboard" is a person's dashboard far more often than not.
@@ -115,6 +164,7 @@ _PRODUCT_AFTER = (
     r"add-on|account|"
     r"api|webhooks?|export|import|licen[cs]es?|subscription|migration|outage|"
     r"rotated|certificate|dashboard|admin[ \t]+(?:console|account|panel|portal|settings)|"
+    r"support[ \t]+(?:says|said|team|ticket|confirmed|told|replied|is|was)|"
     r"(?:is|was)[ \t]+(?:now[ \t]+)?(?:our|the|their)[ \t]+(?:system[ \t]+of[ \t]+record|"
     r"source[ \t]+of[ \t]+truth|(?:main[ \t]+|only[ \t]+)?(?:tool|platform|app|vendor|"
     r"provider)(?![ \t]+(?:contact|manager|admin|owner|lead|rep|champion))))\b"
@@ -129,6 +179,10 @@ _PRODUCT_LIST_END = (
 _PRODUCT_RE = re.compile(
     rf"(?:{_PRODUCT_BEFORE})(?P<a>{_PRODUCT_LIST})(?![\w'’-])(?![ \t]+{_WORD})"
     rf"|(?<![\w'’-])(?P<b>{_WORD}){_PRODUCT_AFTER}"
+    # a possessive only with what no person has: "Mindtickle's API", "Nooks's webhook"
+    rf"|(?<![\w'’-])(?P<c>{_WORD})['’]s[ \t]+(?:APIs?|webhooks?|SDK|connector|endpoints?|"
+    r"status[ \t]+page|outage|docs|documentation|servers?|uptime)\b"
+    r"(?![ \t]+(?i:keys?|tokens?|credentials?|secrets?|access|user|account|login))"
 )
 # Found from its end, in a bounded window before it: a list matched forward from every
 # capitalised word would cost quadratic time on a long comma-separated run (a pasted CSV).
@@ -140,13 +194,30 @@ _LIST_WORD = re.compile(_WORD)
 # runs "Steven Curry: Idika" (a speaker label and a mention) into one entity.
 _PART = re.compile(r"[^\n:;!?()\[\]]+")
 _TOKEN = re.compile(r"[^\s,;:]+")
+
+
 # One pass over the text: each cue's name group gets its own name (n0, n1, …); the
-# lookahead consumes nothing, so cues overlapping each other are all found.
-_CUE_RE = re.compile(
-    "(?="
-    + "|".join(f"(?:{cue})".replace("?P<name>", f"?P<n{i}>") for i, cue in enumerate(_CUES))
-    + ")"
-)
+# lookahead consumes nothing, so cues overlapping each other are all found. At one position
+# the first cue that matches wins. The cues that start with a word sit behind one check for
+# a word start, those that start at a name behind one for a capital there: most positions
+# (inside words) fail once, not once per cue.
+def _cue_pattern(cues: list[str]) -> str:
+    named = [f"(?:{cue})".replace("?P<name>", f"?P<n{i}>") for i, cue in enumerate(cues)]
+    at_name = [c for c, cue in zip(named, cues, strict=True) if cue.startswith("(?P<name>")]
+    at_word = [
+        c
+        for c, cue in zip(named, cues, strict=True)
+        if cue.startswith((r"\b", r"(?i:\b", r"(?<=[a-z,] )"))
+    ]
+    rest = [c for c in named if c not in at_name and c not in at_word]
+    return (  # a cue word first: at "Our CFO, Mai" the name is after it, not "Our"
+        rf"(?=(?<!\w)(?:{'|'.join(at_word)})"
+        rf"|(?<![\w'’])(?=[{_UPPER}])(?:{'|'.join(at_name)})"
+        rf"|{'|'.join(rest)})"
+    )
+
+
+_CUE_RE = re.compile(_cue_pattern(_CUES))
 
 ORG_WORDS = frozenset(
     str.split(
@@ -168,6 +239,7 @@ NOT_NAMES = frozenset(
         "finance legal procurement engineering marketing sales security operations product design "
         "data management leadership nobody somebody someone everybody anyone good great sure yes "
         "yeah okay thanks thank hello hi hey dear morning afternoon evening welcome sorry best "
+        "oh ah ahh uh um hmm ok well right plus anyway "
         "regards cheers monday tuesday wednesday thursday friday saturday sunday january february "
         "march april may june july august september october november december today tomorrow "
         "yesterday our your their the this that these those it we they he she you and but also "
@@ -196,6 +268,31 @@ def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
         if match.lastgroup is not None:
             start, end = match.span(match.lastgroup)
             yield from clean_name(text, start, end, allow)
+    for header in _PEOPLE_HEADER.finditer(text):
+        line_end = text.find("\n", header.end())
+        line_end = len(text) if line_end < 0 else line_end
+        for name in _PEOPLE_LIST_WORD.finditer(text, header.end(), line_end):
+            yield from clean_name(text, *name.span(), allow)
+
+
+# A list with a conjunction ("A and B", "A, B or C"): commas alone also join a name and its
+# title ("Corona Íosóg, Chief Revenue Officer") or a street and its town.
+_COORDINATION = re.compile(
+    rf"{_NAME}(?:[ \t]*,[ \t]*{_NAME})*(?:,?[ \t]+(?:and|or|&)[ \t]+{_NAME})"
+)
+
+
+def coordinated(text: str, known: set[str], allow: set[str]) -> Iterator[tuple[int, int]]:
+    """Names listed with a name already found ("to Guiying and Victoria", "Anne, Marie or
+    Joe"): people are listed with people. `known` holds normalised names."""
+    for run in _COORDINATION.finditer(text):
+        members = [m.span() for m in re.finditer(_NAME, run.group())]
+        values = [normalise(run.group()[a:b]) for a, b in members]
+        if not any(value in known for value in values):
+            continue
+        for (a, b), value in zip(members, values, strict=True):
+            if value not in known:
+                yield from clean_name(text, run.start() + a, run.start() + b, allow)
 
 
 # Names with an inner capital: McKenzie, MacLeod, O'Brien, DeShawn, LaToya, VanDyke, and
@@ -214,6 +311,28 @@ def product_shaped(word: str) -> bool:
     return bool(_INNER_CAPITAL.match(word)) and not _NAME_PREFIX.match(word)
 
 
+# Tools are listed and compared with tools: "Mixpanel, Claap and you", "trialling Walnut
+# alongside Totango", "Planhat versus Nooks".
+_BUSINESS_RUN = re.compile(
+    rf"{_WORD}(?:(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&|alongside|versus|vs\.?|over|"
+    rf"instead[ \t]+of|rather[ \t]+than)[ \t]+){_WORD})+"
+)
+
+
+def listed_with_business(text: str, allow: set[str]) -> set[tuple[int, int]]:
+    """(start, end) of each lone capitalised word listed or compared with an allow-listed
+    business name (a known vendor, competitor or the account): a product, not a person.
+    The detector uses it like `product_words`: only NER's lone-word guesses give way."""
+    found: set[tuple[int, int]] = set()
+    if not allow:
+        return found
+    for run in _BUSINESS_RUN.finditer(text):
+        words = [m.span() for m in _LIST_WORD.finditer(text, *run.span())]
+        if any(normalise(text[a:b]) in allow for a, b in words):
+            found.update(words)
+    return found
+
+
 def product_words(text: str) -> set[tuple[int, int]]:
     """(start, end) of each lone capitalised word used as a product name (see _PRODUCT_RE).
 
@@ -222,11 +341,13 @@ def product_words(text: str) -> set[tuple[int, int]]:
     found elsewhere in the conversation) is still scrubbed: those paths do not look here."""
     found = set()
     for match in _PRODUCT_RE.finditer(text):
-        if match.group("b") is not None:
-            found.add(match.span("b"))
-            continue
-        start, end = match.span("a")
-        found.update(m.span() for m in _LIST_WORD.finditer(text, start, end))
+        for lone in ("b", "c"):
+            if match.group(lone) is not None:
+                found.add(match.span(lone))
+                break
+        else:
+            start, end = match.span("a")
+            found.update(m.span() for m in _LIST_WORD.finditer(text, start, end))
     for ending in _LIST_END_RE.finditer(text):
         offset = max(0, ending.start() - _LIST_WINDOW)
         listed = _LIST_BEFORE_END.search(text, offset, ending.start())
