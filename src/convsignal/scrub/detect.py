@@ -25,6 +25,7 @@ from convsignal.scrub.names import (
     coordinated,
     email_name,
     listed_with_business,
+    owner_of,
     product_shaped,
     product_words,
 )
@@ -50,6 +51,7 @@ _FINDERS = (
     patterns.street_addresses,
     patterns.dates_of_birth,
 )
+_PERSONAL_DATA = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH"})
 _MIN_SCORE = 0.4  # Presidio scores below this need a context word just before the match
 _CONTEXT_WINDOW = 40
 
@@ -139,6 +141,16 @@ class Detector:
                     if (start, end) not in products and not product_shaped(text[start:end])
                 ]
             cued = list(context_names(text, allow))
+            cued += [  # the name right before an address, a phone number, a date of birth
+                span
+                for hit in mine
+                if hit.entity in _PERSONAL_DATA
+                and (  # "Zorbix (support@zorbix.io)": a mailbox is nobody's
+                    hit.entity != "EMAIL_ADDRESS"
+                    or email_name(text[hit.start : hit.end], allow) is not None
+                )
+                for span in owner_of(text, hit.start, allow)
+            ]
             for start, end in [*candidates, *cued]:
                 value = text[start:end]
                 if value.endswith(("'s", "’s")):

@@ -239,7 +239,8 @@ NOT_NAMES = frozenset(
         "finance legal procurement engineering marketing sales security operations product design "
         "data management leadership nobody somebody someone everybody anyone good great sure yes "
         "yeah okay thanks thank hello hi hey dear morning afternoon evening welcome sorry best "
-        "oh ah ahh uh um hmm ok well right plus anyway "
+        "oh ah ahh uh um hmm ok well right plus anyway called calling emailed texted pinged "
+        "phoned rang messaged contacted reached tried caller "
         "regards cheers monday tuesday wednesday thursday friday saturday sunday january february "
         "march april may june july august september october november december today tomorrow "
         "yesterday our your their the this that these those it we they he she you and but also "
@@ -277,6 +278,22 @@ def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
 
 # A list with a conjunction ("A and B", "A, B or C"): commas alone also join a name and its
 # title ("Corona Íosóg, Chief Revenue Officer") or a street and its town.
+# A name right before its owner's contact data: "Adelia (acanovas@…)", "Tobiasz Ellwart,
+# born 02.01.1984", "call Ajani on +31 …". Anchored at the end of the text before the data.
+_BEFORE_PERSONAL = re.compile(
+    rf"(?<![\w'’-])(?P<name>{_NAME})(?:[ \t]*\([ \t]*|,[ \t]+(?i:born|date[ \t]+of[ \t]+birth|"
+    rf"dob|d\.o\.b\.)[ \t]*:?[ \t]*|[ \t]+(?:on|at)[ \t]+)\Z"
+)
+_PERSONAL_WINDOW = 80
+
+
+def owner_of(text: str, start: int, allow: set[str]) -> Iterator[tuple[int, int]]:
+    """The name written right before personal data that starts at `start`."""
+    match = _BEFORE_PERSONAL.search(text, max(0, start - _PERSONAL_WINDOW), start)
+    if match is not None:
+        yield from clean_name(text, *match.span("name"), allow)
+
+
 _COORDINATION = re.compile(
     rf"{_NAME}(?:[ \t]*,[ \t]*{_NAME})*(?:,?[ \t]+(?:and|or|&)[ \t]+{_NAME})"
 )
