@@ -243,6 +243,7 @@ class Driver:
     points: float
     detail: str = ""
     event_id: int | None = None
+    value: float | None = None  # a measure's own value (days_payment_late 0), not an event's
 
 
 @dataclass(frozen=True, slots=True)

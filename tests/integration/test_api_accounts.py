@@ -391,6 +391,13 @@ def test_what_if_matches_the_stored_score_and_stores_nothing(
     assert what_if["score"] == pytest.approx(stored["score"], abs=0.5)
     assert what_if["band"] == stored["band"]
     assert snapshots() == before
+    # each measure driver says what it measured; events have no value of their own
+    for drivers in (what_if["drivers"], stored["drivers"]):
+        values = {d["name"]: d["value"] for d in drivers if d["source"] == "measure"}
+        for name in ("csat", "nps", "usage_trend_pct", "days_payment_late"):
+            assert values[name] == pytest.approx(GOOD[name]), name
+        assert values["seat_utilisation"] == pytest.approx(0.9)  # derived: 90 of 100 seats
+        assert all(d["value"] is None for d in drivers if d["source"] == "event")
     worse = client.post(
         "/v1/score",
         json={**body, "measures": POOR, "previous_score": what_if["score"]},

@@ -541,6 +541,11 @@ def test_both_parts_weighted_and_drivers_explain_the_score() -> None:
     assert sum(d.points for d in health.drivers) == pytest.approx(health.score - 50, abs=1e-6)
     event_driver = next(d for d in health.drivers if d.source == "event")
     assert event_driver.event_id == 7
+    assert event_driver.value is None
+    assert {d.name: d.value for d in health.drivers if d.source == "measure"} == {
+        "csat": 1.0,
+        "nps": 1.0,
+    }
     # confidence 0.65·coverage 1 + 0.35·min(1, 4/4)
     assert health.confidence == pytest.approx(1.0)
     assert health.flags == ()
@@ -737,3 +742,19 @@ def test_default_risk_flags_are_all_negative() -> None:
     # The property above relies on it: every configured risk flag takes points away.
     assert set(QUAL.risk_flags) == set(RiskFlag)
     assert all(points < 0 for points in QUAL.risk_flags.values())
+
+
+def test_the_why_column_names_each_measures_value_and_sums_events_of_one_type() -> None:
+    from convsignal.cli.scoring import explain
+    from convsignal.domain import Driver
+
+    drivers = (
+        Driver("event", "risk_flag:budget_cuts", -5.0, event_id=1),
+        Driver("event", "risk_flag:budget_cuts", -2.5, event_id=2),
+        Driver("measure", "days_payment_late", 4.3, value=0.0),
+        Driver("measure", "seat_utilisation", -4.6, value=0.28333),
+    )
+    why = explain(drivers, (), False, 3)
+    assert "budget_cuts -7.5" in why
+    assert "seat_utilisation=0.283 -4.6" in why
+    assert "days_payment_late=0 +4.3" in why

@@ -111,6 +111,9 @@ class DriverOut(BaseModel):
     points: float = Field(description="signed score points; drivers sum to score − 50")
     detail: str = ""
     event_id: int | None = None
+    value: float | None = Field(
+        default=None, description="the measure's own value (measures only; null for events)"
+    )
 
 
 class ExpansionDriverOut(BaseModel):

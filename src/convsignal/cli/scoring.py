@@ -125,6 +125,8 @@ def explain(drivers: tuple[Driver, ...], flags: tuple[str, ...], unscored: bool,
     totals: dict[str, float] = {}
     for driver in drivers:  # several events of one type read as one line
         name = driver.name.split(":", 1)[-1]
+        if driver.value is not None:  # a measure says what it measured: days_payment_late=0
+            name = f"{name}={driver.value:.3g}"
         totals[name] = totals.get(name, 0.0) + driver.points
     down = sorted((item for item in totals.items() if item[1] < 0), key=lambda i: i[1])[:top]
     up = sorted((item for item in totals.items() if item[1] > 0), key=lambda i: -i[1])[:top]

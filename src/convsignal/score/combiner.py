@@ -60,6 +60,7 @@ def combine(
                 name=m.measure,
                 points=quant_w * m.weight * (m.score - NEUTRAL),
                 detail=f"value {m.value:g} → {m.score:.0f}/100",
+                value=m.value,
             )
             for m in quantitative.measures
         ]

@@ -41,6 +41,7 @@ def snapshot_row(scored: ScoredAccount, run_id: int | None) -> dict[str, Any]:
                 "points": d.points,
                 "detail": d.detail,
                 "event_id": d.event_id,
+                "value": d.value,
             }
             for d in health.drivers
         ],

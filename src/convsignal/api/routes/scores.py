@@ -88,7 +88,12 @@ def what_if(body: WhatIf, profile: ProfileDep) -> WhatIfScore:
         confidence=health.confidence,
         drivers=[
             DriverOut(
-                source=d.source, name=d.name, points=d.points, detail=d.detail, event_id=d.event_id
+                source=d.source,
+                name=d.name,
+                points=d.points,
+                detail=d.detail,
+                event_id=d.event_id,
+                value=d.value,
             )
             for d in health.drivers
         ],
