@@ -488,6 +488,7 @@ def test_a_possessive_before_a_product_noun_is_a_person(scrubber: Scrubber, text
         ("Either me or Durodola. Mostly her, to be fair.", "Durodola"),
         ("Oyelaran and I appreciate the support over the years.", "Oyelaran"),
         ("Could you or Fearghal send me the logs?", "Fearghal"),
+        ("Makes sense. Who decides, you or Albert?", "Albert"),
         ("Noted. I got a note from Quillon about that too.", "Quillon"),
         ("Reply from Tamsin: called the customer back.", "Tamsin"),
         ("Maybe. Let me check with Heriberto first.", "Heriberto"),
@@ -590,6 +591,7 @@ def test_a_participant_listed_with_a_vendor_is_still_scrubbed(scrubber: Scrubber
         ("Caller: Tobiasz Ellwart, born 02.01.1984.", "Ellwart"),
         ("Erasure request for Hans-Christian Rosenow, date of birth October 29, 1974.", "Rosenow"),
         ("Please call Quillon on +31 835 159 709 today.", "Quillon"),
+        ("A CSV with personal data: Ebony Garcia, SSN 511-92-8726, was uploaded.", "Garcia"),
     ],
 )
 def test_the_name_right_before_personal_data_is_a_person(

@@ -51,7 +51,7 @@ _FINDERS = (
     patterns.street_addresses,
     patterns.dates_of_birth,
 )
-_PERSONAL_DATA = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH"})
+_PERSONAL_DATA = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH", "US_SSN"})
 _MIN_SCORE = 0.4  # Presidio scores below this need a context word just before the match
 _CONTEXT_WINDOW = 40
 

@@ -100,8 +100,8 @@ _CUES = [
     r"first day|husband|wife|partner|kids|family)\b",
     # coordinated with a personal pronoun: "me or Durodola", "Nathan and I"
     rf"(?i:\b(?:me|him|her|us|them))[ \t]+(?:and|or|&)[ \t]+(?P<name>{_NAME})",
-    rf"(?i:\byou)[ \t]+(?:and|or|&)[ \t]+(?P<name>{_NAME})[ \t]+(?i:can|could|will|would|"
-    r"should|might|may|send|get|put|take|have|are|were)\b",
+    rf"(?i:\byou)[ \t]+(?:and|or|&)[ \t]+(?P<name>{_NAME})(?:[ \t]*[?!]|[ \t]+(?i:can|could|"
+    r"will|would|should|might|may|send|get|put|take|have|are|were)\b)",
     rf"(?P<name>{_NAME})[ \t]+(?:and|or)[ \t]+(?:I|me|myself)\b",
     # what only a person sends or gives: "a note from Sean", "Reply from Georgina:"
     rf"(?i:\b(?:note|reply|comment|request|feedback|approval|sign-off|intro|introduction|"
@@ -282,7 +282,8 @@ def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
 # born 02.01.1984", "call Ajani on +31 …". Anchored at the end of the text before the data.
 _BEFORE_PERSONAL = re.compile(
     rf"(?<![\w'’-])(?P<name>{_NAME})(?:[ \t]*\([ \t]*|,[ \t]+(?i:born|date[ \t]+of[ \t]+birth|"
-    rf"dob|d\.o\.b\.)[ \t]*:?[ \t]*|[ \t]+(?:on|at)[ \t]+)\Z"
+    rf"dob|d\.o\.b\.|ssn|social[ \t]+security[ \t]+(?:number|no\.?)|phone|tel\.?|mobile|"
+    rf"cell|e-?mail)[ \t]*:?[ \t]*|[ \t]+(?:on|at)[ \t]+)\Z"
 )
 _PERSONAL_WINDOW = 80
 
