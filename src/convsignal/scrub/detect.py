@@ -11,6 +11,8 @@ excepted: the deny-list wins).
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -151,6 +153,7 @@ class Detector:
                 )
                 for span in owner_of(text, hit.start, allow)
             ]
+            by_cue = set(cued)
             for start, end in [*candidates, *cued]:
                 value = text[start:end]
                 if value.endswith(("'s", "’s")):
@@ -160,7 +163,7 @@ class Detector:
                     continue
                 mine.append(_Hit(start, end, "PERSON"))
                 names.add(value)
-                if (start, end) in cued or " " in value:  # more than NER's word for it
+                if (start, end) in by_cue or " " in value:  # more than NER's word for it
                     seeds.add(normalise(value))
             for hit in mine:
                 if hit.entity == "EMAIL_ADDRESS":  # the name an address spells, found below
@@ -226,7 +229,10 @@ def _business_ranges(text: str, allow: set[str]) -> list[tuple[int, int]]:
 
 
 def _inside(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:
-    return any(s <= start and end <= e for s, e in ranges)
+    """Whether [start, end) lies in one of `ranges` (sorted, not overlapping: a finditer's
+    matches). Bisected: a long thread names its vendors thousands of times."""
+    index = bisect.bisect_right(ranges, (start, math.inf)) - 1
+    return index >= 0 and ranges[index][1] >= end
 
 
 def _has_context(lowered: str, start: int, words: Sequence[str]) -> bool:

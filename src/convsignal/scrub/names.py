@@ -276,8 +276,6 @@ def context_names(text: str, allow: set[str]) -> Iterator[tuple[int, int]]:
             yield from clean_name(text, *name.span(), allow)
 
 
-# A list with a conjunction ("A and B", "A, B or C"): commas alone also join a name and its
-# title ("Corona Íosóg, Chief Revenue Officer") or a street and its town.
 # A name right before its owner's contact data: "Adelia (acanovas@…)", "Tobiasz Ellwart,
 # born 02.01.1984", "call Ajani on +31 …". Anchored at the end of the text before the data.
 _BEFORE_PERSONAL = re.compile(
@@ -295,16 +293,20 @@ def owner_of(text: str, start: int, allow: set[str]) -> Iterator[tuple[int, int]
         yield from clean_name(text, *match.span("name"), allow)
 
 
-_COORDINATION = re.compile(
-    rf"{_NAME}(?:[ \t]*,[ \t]*{_NAME})*(?:,?[ \t]+(?:and|or|&)[ \t]+{_NAME})"
-)
+# A run of names, matched greedily (linear on a pasted CSV); it counts as a list only with a
+# conjunction ("A and B", "A, B or C"): commas alone also join a name and its title
+# ("Corona Íosóg, Chief Revenue Officer") or a street and its town.
+_COORDINATION = re.compile(rf"{_NAME}(?:(?:[ \t]*,[ \t]*|,?[ \t]+(?:and|or|&)[ \t]+){_NAME})+")
+_CONJUNCTION = re.compile(r"[ \t](?:and|or|&)[ \t]")
 
 
 def coordinated(text: str, known: set[str], allow: set[str]) -> Iterator[tuple[int, int]]:
     """Names listed with a name already found ("to Guiying and Victoria", "Anne, Marie or
     Joe"): people are listed with people. `known` holds normalised names."""
     for run in _COORDINATION.finditer(text):
-        members = [m.span() for m in re.finditer(_NAME, run.group())]
+        if not _CONJUNCTION.search(run.group()):
+            continue
+        members = [m.span() for m in _PEOPLE_LIST_WORD.finditer(run.group())]
         values = [normalise(run.group()[a:b]) for a, b in members]
         if not any(value in known for value in values):
             continue
