@@ -631,18 +631,3 @@ def test_inside_a_business_name_is_found_among_many() -> None:
     assert not _inside(6, 8, ranges)  # between two ranges
     assert not _inside(0, 3, [])
     assert not _inside(0, 3, [(5, 9)])  # before the first
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Honestly Zorbix feels clunky.",
-        "Zorbix is back up since noon.",
-        "We run Zorbix in support and it works.",
-        "The webhook fails because Zorbix expects a token.",
-    ],
-)
-def test_what_tools_do_too_is_no_person_cue(text: str) -> None:
-    from convsignal.scrub.names import context_names
-
-    assert list(context_names(text, set())) == []
