@@ -123,13 +123,16 @@ class Detector:
         hits: list[list[_Hit]] = []
         names: set[str] = set()
         seeds: set[str] = set()  # people found by more than a lone word NER called a person
+        businesses: list[list[tuple[int, int]]] = []
+        allow_pattern = _allow_pattern(frozenset(allow))  # once per document, not per text
         for t, text in enumerate(document.texts):
             mine = self._pattern_hits(text)
             mine += [
                 _Hit(start, end, "EMAIL_ADDRESS" if is_email else "PERSON", placeholder)
                 for start, end, placeholder, is_email in document.known.find(text)
             ]
-            business = _business_ranges(text, allow)
+            business = _business_ranges(text, allow_pattern)
+            businesses.append(business)
             candidates = [
                 span
                 for start, end in persons.get((d, t), ())
@@ -177,8 +180,8 @@ class Detector:
             for hit in mine
             if hit.placeholder is not None and hit.entity == "PERSON"
         )
-        for text in document.texts if seeds else ():  # listed with a person: a person
-            business = _business_ranges(text, allow)
+        pairs = zip(document.texts, businesses, strict=True) if seeds else iter(())
+        for text, business in pairs:  # listed with a person: a person
             for start, end in coordinated(text, seeds, allow):
                 value = text[start:end]
                 if not _inside(start, end, business) and not allowed(value, allow):
@@ -221,10 +224,9 @@ def _allow_pattern(allow: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
 
 
-def _business_ranges(text: str, allow: set[str]) -> list[tuple[int, int]]:
-    """Where allow-listed names occur: a name found inside one is part of a company name
-    ('Carrillo, Yu and Lopez'), not a person."""
-    pattern = _allow_pattern(frozenset(allow))
+def _business_ranges(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    """Where allow-listed names occur (`pattern` from `_allow_pattern`): a name found inside
+    one is part of a company name ('Carrillo, Yu and Lopez'), not a person."""
     return [m.span() for m in pattern.finditer(text)] if pattern else []
 
 

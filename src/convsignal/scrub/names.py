@@ -303,6 +303,8 @@ _CONJUNCTION = re.compile(r"[ \t](?:and|or|&)[ \t]")
 def coordinated(text: str, known: set[str], allow: set[str]) -> Iterator[tuple[int, int]]:
     """Names listed with a name already found ("to Guiying and Victoria", "Anne, Marie or
     Joe"): people are listed with people. `known` holds normalised names."""
+    if not _CONJUNCTION.search(text):  # most texts list nothing: one cheap scan
+        return
     for run in _COORDINATION.finditer(text):
         if not _CONJUNCTION.search(run.group()):
             continue
