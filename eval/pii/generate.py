@@ -64,6 +64,12 @@ HOLDOUT4_TOOLS = ["Pylon", "Hyperline", "Rattle", "Scratchpad", "Bardeen", "Tabi
                   "Mutiny", "Churnkey", "ProfitWell", "Ledgy", "Pulley", "Upflow", "Tesorio",
                   "Growfin", "Tettra", "Chaser", "Statsig", "QuotaPath"]  # fmt: skip
 HOLDOUT4_SEED = 20261129
+# The fifth held-out set (--holdout5): written blind by a third party, like the fourth.
+HOLDOUT5_TOOLS = ["Conveyor", "Almanac", "Mercury", "Glean", "Paragon", "Prismatic", "Knock",
+                  "Sturdy", "Quilt", "Beacon", "Tandem", "Whistic", "Sprinto", "Thoropass",
+                  "Hyperproof", "Spotdraft", "Humaans", "Kolide", "Custify", "Velaris", "Svix",
+                  "Hookdeck", "Jiminny", "SafeBase", "GrowthBook"]  # fmt: skip
+HOLDOUT5_SEED = 20261130
 COMPANY_HEADS = ["Northwind", "Bluepeak", "Ironbridge", "Silverline", "Harborview", "Redwood",
                  "Cobalt", "Granite", "Lumen", "Summit", "Brightwater", "Oakridge", "Vantage",
                  "Pinecrest", "Sterling", "Meridian", "Keystone", "Clearwater"]  # fmt: skip
@@ -302,11 +308,18 @@ SETS = {  # flag: (templates, seed, products on no list, output, split)
         "holdout4.json",
         "test",
     ),
+    "--holdout5": (
+        "templates_holdout5.yaml",
+        HOLDOUT5_SEED,
+        HOLDOUT5_TOOLS,
+        "holdout5.json",
+        "test",
+    ),
 }
 
 
 def main() -> None:
-    """dataset.json (dev and test halves), or a held-out set (--holdout … --holdout4)."""
+    """dataset.json (dev and test halves), or a held-out set (--holdout … --holdout5)."""
     flag = sys.argv[1] if len(sys.argv) > 1 else ""
     if flag not in SETS:
         raise SystemExit(f"usage: generate.py [{' | '.join(f for f in SETS if f)}]")
