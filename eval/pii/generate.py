@@ -284,37 +284,16 @@ def merge_adjacent(spans: list[dict[str, Any]], text: str) -> list[dict[str, Any
     return merged
 
 
+# Held-out sets: --holdout, --holdout2 … each templates_holdoutN.yaml → holdoutN.json, all "test".
+HOLDOUTS = {"": (HOLDOUT_SEED, HOLDOUT_TOOLS), "2": (HOLDOUT2_SEED, HOLDOUT2_TOOLS),
+            "3": (HOLDOUT3_SEED, HOLDOUT3_TOOLS), "4": (HOLDOUT4_SEED, HOLDOUT4_TOOLS),
+            "5": (HOLDOUT5_SEED, HOLDOUT5_TOOLS)}  # fmt: skip
 SETS = {  # flag: (templates, seed, products on no list, output, split)
     "": ("templates.yaml", SEED, UNLISTED_TOOLS, "dataset.json", None),
-    "--holdout": ("templates_holdout.yaml", HOLDOUT_SEED, HOLDOUT_TOOLS, "holdout.json", "test"),
-    "--holdout2": (
-        "templates_holdout2.yaml",
-        HOLDOUT2_SEED,
-        HOLDOUT2_TOOLS,
-        "holdout2.json",
-        "test",
-    ),
-    "--holdout3": (
-        "templates_holdout3.yaml",
-        HOLDOUT3_SEED,
-        HOLDOUT3_TOOLS,
-        "holdout3.json",
-        "test",
-    ),
-    "--holdout4": (
-        "templates_holdout4.yaml",
-        HOLDOUT4_SEED,
-        HOLDOUT4_TOOLS,
-        "holdout4.json",
-        "test",
-    ),
-    "--holdout5": (
-        "templates_holdout5.yaml",
-        HOLDOUT5_SEED,
-        HOLDOUT5_TOOLS,
-        "holdout5.json",
-        "test",
-    ),
+    **{
+        f"--holdout{n}": (f"templates_holdout{n}.yaml", seed, tools, f"holdout{n}.json", "test")
+        for n, (seed, tools) in HOLDOUTS.items()
+    },
 }
 
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -38,9 +38,7 @@ from convsignal.store import repository
 from convsignal.store.engine import session_scope
 
 log = logging.getLogger("convsignal.pipeline")
-_USAGE_FIELDS = frozenset(
-    ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "requests")
-)
+_USAGE_FIELDS = frozenset(f.name for f in fields(TokenUsage))
 
 # Conversations scrubbed together (one `nlp.pipe` pass); bounded so memory stays flat and a
 # kill loses little work: whichever limit is reached first.

@@ -13,7 +13,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx2
@@ -184,13 +184,7 @@ class InstructorExtractor:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _failure(self, exc: BaseException, attempts: int, usage: TokenUsage) -> ExtractionError:
-        usage_counts = {
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "cache_write_tokens": usage.cache_write_tokens,
-            "requests": usage.requests,
-        }
+        usage_counts = asdict(usage)
         if is_fatal(exc):
             return ExtractionError(
                 f"{describe(exc)}: check the API key, permissions and model name",

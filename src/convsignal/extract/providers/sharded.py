@@ -1,10 +1,11 @@
 """One LLM run over several worker processes, for when one event loop runs out of CPU.
 
 Each request costs the client CPU: the SDK builds and encodes it, instructor parses and
-validates the answer (eval/bench_llm.py: 1.7-4.5 ms per conversation, by machine). Against a
+validates the answer (eval/bench_llm.py: 1.2-5 ms per conversation, by machine). Against a
 fast endpoint (a local vLLM, a gateway, the fake server at 200 ms) 64 requests in flight
-need more than one core, and one event loop then queues the answers: at concurrency 64 it
-reached 55-70% of the ideal on a slow day, against 80-84% on two processes.
+can need more than one core, and one event loop then queues the answers: at concurrency 64
+it reached 60-66% of the ideal on a slow machine, against 72-78% on two processes (on a
+fast one, 92-96% either way).
 
 `ShardedExtractor` is an `InstructorExtractor` whose `aextract` hands the conversation to
 the least busy of `config.processes` worker processes and awaits its answer. Each worker
